@@ -1,0 +1,1 @@
+libsatchel_a_SOURCES += lib/message.c lib/message.h
