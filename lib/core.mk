@@ -3,4 +3,5 @@ noinst_LIBRARIES += libsatchel.a
 libsatchel_a_SOURCES = \
 	lib/buf.c lib/buf.h \
 	lib/config.c lib/config.h lib/config_options.def \
-	lib/log.c lib/log.h
+	lib/log.c lib/log.h \
+	lib/prot.c lib/prot.h
