@@ -61,6 +61,7 @@ class Suite:
         self.lmtp_port = free_port()
         self.lmtp_socket = os.path.join(self.root, "lmtp.sock")
         self.logfile = os.path.join(self.root, "satchel.log")
+        self.outfile = os.path.join(self.root, "master.out")
         self.conf = os.path.join(self.root, "satchel.conf")
         self.master_conf = os.path.join(self.root, "master.conf")
         with open(self.conf, "w") as f:
@@ -103,8 +104,9 @@ class Suite:
         return r
 
     def start(self, wait=True):
+        self.output = open(self.outfile, "ab")
         self.proc = subprocess.Popen([binary("master"), "-D", "-C", self.conf],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                     stdout=self.output, stderr=subprocess.STDOUT)
         if wait:
             assert wait_port(self.imap_port) and wait_port(self.lmtp_port), \
                 "master did not open its listeners:\n" + self.log()
@@ -119,6 +121,19 @@ class Suite:
                 self.proc.kill()
                 self.proc.wait()
         return self.proc.returncode if self.proc else None
+
+    def output_text(self):
+        """What master and its children wrote to stdout/stderr."""
+        try:
+            with open(self.outfile, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def sanitizer_reports(self):
+        text = self.output_text() + self.log()
+        return [l for l in text.splitlines()
+                if "ERROR: AddressSanitizer" in l or "runtime error:" in l or "ERROR: LeakSanitizer" in l]
 
     def log(self):
         try:
@@ -161,6 +176,9 @@ def suite_factory(tmp_path):
     yield make
     for s in made:
         s.stop()
+    # A sanitizer report from any server process fails the test that caused it.
+    reports = [r for s in made for r in s.sanitizer_reports()]
+    assert not reports, "sanitizer reports:\n" + "\n".join(reports[:20])
 
 
 @pytest.fixture
