@@ -1,0 +1,184 @@
+/* satchelctl mailbox create|delete|rename|list|status|move. */
+#include "ctl.h"
+#include "config.h"
+#include "store.h"
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int store_err(const char *what, const char *name, int r)
+{
+    if (r == STORE_ENOENT) return ctl_fail("mailbox %s does not exist", name);
+    if (r == STORE_EEXIST) return ctl_fail("mailbox %s already exists", name);
+    return ctl_fail("%s %s: %s", what, name, store_strerror(r));
+}
+
+static int mailbox_create(int argc, char **argv)
+{
+    const char *pos[1], *part = NULL, *use = NULL;
+    const struct ctl_opt opts[] = { { "partition", &part }, { "special-use", &use }, { NULL, NULL } };
+    int rc = ctl_args(argc, argv, opts, pos, 1, 1, NULL);
+    if (rc) return rc;
+    char name[STORE_MAX_NAME];
+    ctl_mailbox_name(pos[0], name, sizeof name);
+    if (part && !config_partition(part)) return ctl_fail("partition %s is not defined in %s", part, config_path());
+    if (use && use[0] != '\\') return ctl_usage("mailbox create: special use '%s' must start with a backslash", use);
+    struct store *st = ctl_store(0);
+    if (!st) return CTL_FAIL;
+    int r = store_mailbox_create(st, name, part, use, NULL);
+    return r ? store_err("cannot create mailbox", name, r) : CTL_OK;
+}
+
+static int mailbox_delete(int argc, char **argv)
+{
+    const char *pos[1];
+    int rc = ctl_args(argc, argv, NULL, pos, 1, 1, NULL);
+    if (rc) return rc;
+    char name[STORE_MAX_NAME];
+    ctl_mailbox_name(pos[0], name, sizeof name);
+    struct store *st = ctl_store(0);
+    if (!st) return CTL_FAIL;
+    int r = store_mailbox_delete(st, name);
+    return r ? store_err("cannot delete mailbox", name, r) : CTL_OK;
+}
+
+struct tree { char **v; size_t n, cap; const char *root; size_t len; };
+
+static int collect_tree(const struct mailbox_info *mb, void *rock)
+{
+    struct tree *t = rock;
+    if (strcmp(mb->name, t->root) && (strncmp(mb->name, t->root, t->len) || mb->name[t->len] != '/')) return 0;
+    if (t->n == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 16;
+        t->v = xrealloc(t->v, t->cap * sizeof *t->v);
+    }
+    t->v[t->n++] = xstrdup(mb->name);
+    return 0;
+}
+
+static void tree_free(struct tree *t)
+{
+    for (size_t i = 0; i < t->n; i++) free(t->v[i]);
+    free(t->v);
+}
+
+/* The new name of one member of the renamed tree. */
+static void renamed(const char *name, const char *oldroot, const char *newroot, char *out, size_t len)
+{
+    snprintf(out, len, "%s%s", newroot, name + strlen(oldroot));
+}
+
+static int rename_tree(struct store *st, struct tree *t, const char *oldn, const char *newn)
+{
+    char to[STORE_MAX_NAME];
+    struct mailbox_info mb;
+    for (size_t i = 0; i < t->n; i++) {   /* check every target first: all or nothing */
+        renamed(t->v[i], oldn, newn, to, sizeof to);
+        int r = store_mailbox_lookup(st, to, &mb);
+        if (r == STORE_OK) return ctl_fail("mailbox %s already exists", to);
+        if (r != STORE_ENOENT) return store_err("cannot look up", to, r);
+    }
+    for (size_t i = 0; i < t->n; i++) {   /* parents first, in name order */
+        renamed(t->v[i], oldn, newn, to, sizeof to);
+        int r = store_mailbox_rename(st, t->v[i], to);
+        if (r) {
+            ctl_fail("cannot rename %s to %s: %s", t->v[i], to, store_strerror(r));
+            return CTL_FAIL;
+        }
+    }
+    return CTL_OK;
+}
+
+static int mailbox_rename(int argc, char **argv)
+{
+    const char *pos[2];
+    int rc = ctl_args(argc, argv, NULL, pos, 2, 2, NULL);
+    if (rc) return rc;
+    char oldn[STORE_MAX_NAME], newn[STORE_MAX_NAME];
+    ctl_mailbox_name(pos[0], oldn, sizeof oldn);
+    ctl_mailbox_name(pos[1], newn, sizeof newn);
+    size_t ol = strlen(oldn);
+    if (!strcmp(oldn, newn) || (!strncmp(newn, oldn, ol) && newn[ol] == '/'))
+        return ctl_fail("cannot rename %s into itself (%s)", oldn, newn);
+    struct store *st = ctl_store(0);
+    if (!st) return CTL_FAIL;
+    struct tree t = { NULL, 0, 0, oldn, ol };
+    int r = store_mailbox_list(st, oldn, collect_tree, &t);
+    if (r < 0) { tree_free(&t); return store_err("cannot list", oldn, r); }
+    if (t.n == 0 || strcmp(t.v[0], oldn)) { tree_free(&t); return ctl_fail("mailbox %s does not exist", oldn); }
+    rc = rename_tree(st, &t, oldn, newn);
+    tree_free(&t);
+    return rc;
+}
+
+static int print_name(const struct mailbox_info *mb, void *rock)
+{
+    (void)rock;
+    return puts(mb->name) < 0 ? -1 : 0;
+}
+
+static int mailbox_list(int argc, char **argv)
+{
+    const char *pos[1] = { "" };
+    int rc = ctl_args(argc, argv, NULL, pos, 0, 1, NULL);
+    if (rc) return rc;
+    char prefix[STORE_MAX_NAME];
+    ctl_mailbox_name(pos[0], prefix, sizeof prefix);
+    struct store *st = ctl_store(0);
+    if (!st) return CTL_FAIL;
+    int r = store_mailbox_list(st, prefix, print_name, NULL);
+    return r < 0 ? ctl_fail("cannot list mailboxes: %s", store_strerror(r)) : CTL_OK;
+}
+
+static int mailbox_status(int argc, char **argv)
+{
+    const char *pos[1];
+    int rc = ctl_args(argc, argv, NULL, pos, 1, 1, NULL);
+    if (rc) return rc;
+    char name[STORE_MAX_NAME];
+    ctl_mailbox_name(pos[0], name, sizeof name);
+    struct store *st = ctl_store(0);
+    if (!st) return CTL_FAIL;
+    struct mailbox_info mb;
+    int r = store_mailbox_lookup(st, name, &mb);
+    if (r) return store_err("cannot look up mailbox", name, r);
+    printf("name: %s\n", mb.name);
+    printf("uniqueid: %s\n", mb.uniqueid);
+    printf("partition: %s\n", mb.partition);
+    printf("uidvalidity: %" PRIu32 "\n", mb.uidvalidity);
+    printf("uidnext: %" PRIu32 "\n", mb.uidnext);
+    printf("messages: %" PRIu32 "\n", mb.exists);
+    printf("size: %" PRIu64 "\n", mb.size);
+    printf("highestmodseq: %" PRIu64 "\n", mb.highestmodseq);
+    printf("deletedmodseq: %" PRIu64 "\n", mb.deletedmodseq);
+    printf("createdmodseq: %" PRIu64 "\n", mb.createdmodseq);
+    printf("quotaroot: %s\n", mb.quotaroot);
+    printf("specialuse: %s\n", mb.specialuse);
+    printf("acl: %s\n", mb.acl);
+    printf("created: %lld\n", (long long)mb.created);
+    return CTL_OK;
+}
+
+static int mailbox_move(int argc, char **argv)
+{
+    const char *pos[2];
+    int rc = ctl_args(argc, argv, NULL, pos, 2, 2, NULL);
+    if (rc) return rc;
+    char name[STORE_MAX_NAME];
+    ctl_mailbox_name(pos[0], name, sizeof name);
+    if (!config_partition(pos[1])) return ctl_fail("partition %s is not defined in %s", pos[1], config_path());
+    struct store *st = ctl_store(0);
+    if (!st) return CTL_FAIL;
+    int r = store_mailbox_set_partition(st, name, pos[1]);
+    return r ? store_err("cannot move mailbox", name, r) : CTL_OK;
+}
+
+int cmd_mailbox(int argc, char **argv)
+{
+    static const struct ctl_sub subs[] = {
+        { "create", mailbox_create }, { "delete", mailbox_delete }, { "rename", mailbox_rename },
+        { "list", mailbox_list }, { "status", mailbox_status }, { "move", mailbox_move }, { NULL, NULL },
+    };
+    return ctl_dispatch("mailbox", subs, argc, argv);
+}

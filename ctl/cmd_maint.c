@@ -1,0 +1,114 @@
+/* satchelctl verify|recover|checkpoint|expire|replog: store maintenance,
+ * fit for crontabs and master's EVENTS (silent when all is well). */
+#include "ctl.h"
+#include "config.h"
+#include "store.h"
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int is_dir(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* Point the config at a store copy: DIR is its configdirectory, and
+ * DIR/partitions/NAME replaces partition NAME where it exists. */
+static int use_copy(const char *dir)
+{
+    char err[CONFIG_ERR_MAX], path[4096];
+    if (!is_dir(dir)) return ctl_fail("%s is not a directory", dir);
+    if (config_set("configdirectory", dir, err, sizeof err) < 0) return ctl_fail("%s", err);
+    int n = config_partition_count();
+    for (int i = 0; i < n; i++) {
+        const char *name = config_partition_name(i);
+        snprintf(path, sizeof path, "%s/partitions/%s", dir, name);
+        if (!is_dir(path)) continue;
+        char key[128];
+        snprintf(key, sizeof key, "partition-%s", name);
+        if (config_set(key, path, err, sizeof err) < 0) return ctl_fail("%s", err);
+    }
+    return CTL_OK;
+}
+
+static void report_problem(const char *problem, void *rock)
+{
+    int *count = rock;
+    (*count)++;
+    printf("%s\n", problem);
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    const char *pos[1] = { NULL };
+    int n;
+    int rc = ctl_args(argc, argv, NULL, pos, 0, 1, &n);
+    if (rc) return rc;
+    if (n && (rc = use_copy(pos[0]))) return rc;
+    char db[4096];
+    if (!is_dir(config_dir_path("db", db, sizeof db))) return ctl_fail("no store in %s (missing %s)", config_string(CONF_CONFIGDIRECTORY), db);
+    /* A copy is ours alone: bring its environment to a consistent state first. */
+    struct store *st = ctl_store(n ? STORE_OPEN_RECOVER : 0);
+    if (!st) return CTL_FAIL;
+    int count = 0;
+    int r = store_verify(st, report_problem, &count);
+    fflush(stdout);
+    if (r < 0) return ctl_fail("verify of %s failed: %s", config_string(CONF_CONFIGDIRECTORY), store_strerror(r));
+    return (r > 0 || count > 0) ? CTL_FAIL : CTL_OK;
+}
+
+int cmd_recover(int argc, char **argv)
+{
+    int rc = ctl_args(argc, argv, NULL, NULL, 0, 0, NULL);
+    if (rc) return rc;
+    return ctl_store(STORE_OPEN_RECOVER) ? CTL_OK : CTL_FAIL;
+}
+
+int cmd_checkpoint(int argc, char **argv)
+{
+    int rc = ctl_args(argc, argv, NULL, NULL, 0, 0, NULL);
+    if (rc) return rc;
+    struct store *st = ctl_store(0);
+    if (!st) return CTL_FAIL;
+    int r = store_checkpoint(st, 1);
+    return r ? ctl_fail("checkpoint failed: %s", store_strerror(r)) : CTL_OK;
+}
+
+int cmd_expire(int argc, char **argv)
+{
+    const char *age = NULL;
+    int verbose = 0;
+    const struct ctl_opt opts[] = { { "age", &age }, { "verbose", NULL }, { NULL, NULL } };
+    for (int i = 1; i < argc; i++) verbose |= !strcmp(argv[i], "--verbose");
+    int rc = ctl_args(argc, argv, opts, NULL, 0, 0, NULL);
+    if (rc) return rc;
+    int64_t secs = config_int(CONF_TOMBSTONE_EXPIRE);
+    if (age && ctl_parse_duration(age, &secs) < 0)
+        return ctl_usage("expire: bad duration '%s' for --age (like 3600, 30m, 12h, 30d)", age);
+    struct store *st = ctl_store(0);
+    if (!st) return CTL_FAIL;
+    uint64_t purged = 0;
+    int r = store_expire_tombstones(st, (time_t)secs, &purged);
+    if (r) return ctl_fail("tombstone expiry failed: %s", store_strerror(r));
+    if (verbose) printf("purged: %" PRIu64 "\n", purged);
+    return CTL_OK;
+}
+
+static int print_entry(const struct replog_entry *e, void *rock)
+{
+    (void)rock;
+    printf("%" PRIu64 " %s %s %s %" PRIu64 "\n", e->seq, e->type, e->name, e->uniqueid[0] ? e->uniqueid : "-", e->modseq);
+    return 0;
+}
+
+int cmd_replog(int argc, char **argv)
+{
+    int rc = ctl_args(argc, argv, NULL, NULL, 0, 0, NULL);
+    if (rc) return rc;
+    struct store *st = ctl_store(0);
+    if (!st) return CTL_FAIL;
+    int r = store_replog_scan(st, print_entry, NULL);
+    return r < 0 ? ctl_fail("cannot read the replication log: %s", store_strerror(r)) : CTL_OK;
+}
