@@ -1,0 +1,158 @@
+/* Writing one received message into every recipient's mailbox.
+ *
+ * The bytes are staged once per partition (written, fsynced and parsed for
+ * the cache outside any mailbox lock); then each recipient gets its own
+ * short mailbox transaction (record, modseq, quota, replication log) that
+ * is committed before its 250 is written. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../lib/config.h"  /* not the autoconf config.h in the build dir */
+#include "log.h"
+#include "lmtpd.h"
+
+void store_error_reply(int err, char *reply, size_t len)
+{
+    switch (err) {
+    case STORE_EQUOTA:
+        if (config_bool(CONF_LMTP_OVER_QUOTA_PERM))
+            snprintf(reply, len, "552 5.2.2 Mailbox is over quota");
+        else
+            snprintf(reply, len, "452 4.2.2 Mailbox is over quota, try again later");
+        break;
+    case STORE_ELOCKED:
+        snprintf(reply, len, "451 4.2.0 Mailbox is busy, try again later");
+        break;
+    case STORE_ENOSPC:
+        snprintf(reply, len, "451 4.3.1 Mail system is full, try again later");
+        break;
+    case STORE_ENOENT:
+        snprintf(reply, len, "550 5.1.1 Mailbox does not exist");
+        break;
+    default:
+        /* Anything unexpected is temporary: the MTA retries, nothing is lost. */
+        snprintf(reply, len, "451 4.3.0 Temporary delivery failure (%s)", store_strerror(err));
+        break;
+    }
+    if (err == STORE_EPANIC) lmtpd_g.panic = 1;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Staged copies of the message, one per partition used by the recipients. */
+struct stage_cache {
+    size_t n;
+    struct { char partition[64]; int err; struct staged_msg msg; } e[CONFIG_MAX_PARTITIONS];
+};
+
+static int stage_for(struct store *st, struct stage_cache *c, const char *partition, const char *data,
+                     size_t len, const struct staged_msg **out)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->e[i].partition, partition) == 0) {
+            *out = &c->e[i].msg;
+            return c->e[i].err;
+        }
+    if (c->n == CONFIG_MAX_PARTITIONS) return STORE_EINVAL;
+    size_t i = c->n++;
+    snprintf(c->e[i].partition, sizeof c->e[i].partition, "%s", partition);
+    c->e[i].err = store_stage_message(st, partition[0] ? partition : NULL, data, len, &c->e[i].msg);
+    if (c->e[i].err) log_error("staging message on partition %s: %s", partition, store_strerror(c->e[i].err));
+    *out = &c->e[i].msg;
+    return c->e[i].err;
+}
+
+/* Duplicate database key: Message-ID and mailbox. */
+static void dup_key(const char *msgid, const char *mailbox, char *key, size_t len)
+{
+    snprintf(key, len, "%s\t%s", msgid, mailbox);
+}
+
+static int is_duplicate(struct store *st, const char *key)
+{
+    struct buf val = BUF_INIT;
+    int dup = 0;
+    if (store_kv_get(st, KV_DUPLICATE, key, &val) == STORE_OK) {
+        long long when = atoll(buf_cstr(&val));
+        dup = (long long)time(NULL) - when < config_int(CONF_DUPLICATE_WINDOW);
+    }
+    buf_free(&val);
+    return dup;
+}
+
+static void mark_delivered(struct store *st, const char *key)
+{
+    char val[32];
+    int n = snprintf(val, sizeof val, "%lld", (long long)time(NULL));
+    int r = store_kv_put(st, KV_DUPLICATE, key, val, (size_t)n);
+    if (r) log_warn("duplicate database update failed: %s", store_strerror(r));
+}
+
+/* One recipient: its own mailbox transaction.  Returns 0 and the uid, or a
+ * STORE_E* error. */
+static int append_one(struct store *st, const char *mailbox, const struct staged_msg *msg, uint32_t *uid)
+{
+    struct mbtxn *t;
+    int r = store_mbtxn_begin(st, mailbox, &t);
+    if (r) return r;
+    struct append_spec spec = {.msg = msg, .flags = 0, .keywords = NULL, .internaldate = 0};
+    r = store_append(t, &spec, uid);
+    if (r) {
+        store_mbtxn_abort(t);
+        return r;
+    }
+    return store_mbtxn_commit(t);
+}
+
+void deliver_message(struct store *st, const char *data, size_t len, struct rcpt *rcpts, size_t n,
+                     char (*replies)[256])
+{
+    struct stage_cache cache;
+    cache.n = 0;
+    char msgid[512];
+    int dups = config_bool(CONF_DUPLICATE_SUPPRESSION) && lmtp_find_message_id(data, len, msgid, sizeof msgid) == 0;
+    if (!dups) snprintf(msgid, sizeof msgid, "-");
+    for (size_t i = 0; i < n; i++) {
+        struct rcpt *r = &rcpts[i];
+        double t0 = now_ms();
+        char key[STORE_MAX_NAME + 600];
+        log_set_user(r->user);
+        log_set_mailbox(r->mailbox);
+        if (dups) {
+            dup_key(msgid, r->mailbox, key, sizeof key);
+            if (is_duplicate(st, key)) {
+                log_info("duplicate suppressed msgid=%s rcpt=<%s> mailbox=%s", msgid, r->addr, r->mailbox);
+                snprintf(replies[i], 256, "250 2.0.0 <%s> Ok, duplicate suppressed", r->addr);
+                continue;
+            }
+        }
+        const struct staged_msg *msg;
+        uint32_t uid = 0;
+        int err = stage_for(st, &cache, r->partition, data, len, &msg);
+        if (!err) err = append_one(st, r->mailbox, msg, &uid);
+        /* The folder went away since RCPT: the INBOX is the fallback. */
+        if (err == STORE_ENOENT && strcmp(r->mailbox, r->inbox) != 0) {
+            snprintf(r->mailbox, sizeof r->mailbox, "%s", r->inbox);
+            err = append_one(st, r->mailbox, msg, &uid);
+        }
+        if (err) {
+            store_error_reply(err, replies[i], 256);
+            log_warn("delivery failed msgid=%s rcpt=<%s> mailbox=%s size=%zu: %s (%s)", msgid, r->addr, r->mailbox,
+                     len, store_strerror(err), replies[i]);
+            continue;
+        }
+        if (dups) mark_delivered(st, key);
+        log_info("delivered msgid=%s rcpt=<%s> mailbox=%s uid=%u size=%zu duration=%.1fms", msgid, r->addr,
+                 r->mailbox, uid, len, now_ms() - t0);
+        snprintf(replies[i], 256, "250 2.0.0 <%s> Ok, delivered as uid %u", r->addr, uid);
+    }
+    log_set_user(NULL);
+    log_set_mailbox(NULL);
+}
