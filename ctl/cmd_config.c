@@ -2,7 +2,7 @@
  * validated) the file: a bad one never gets here, it exits 75 with
  * "file:line: reason". */
 #include "ctl.h"
-#include "config.h"
+#include "../lib/config.h"  /* not the autoconf config.h in the build dir */
 #include <stdio.h>
 
 static int config_check(int argc, char **argv)

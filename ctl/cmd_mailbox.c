@@ -1,6 +1,6 @@
 /* satchelctl mailbox create|delete|rename|list|status|move. */
 #include "ctl.h"
-#include "config.h"
+#include "../lib/config.h"  /* not the autoconf config.h in the build dir */
 #include "store.h"
 #include <inttypes.h>
 #include <stdio.h>

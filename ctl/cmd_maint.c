@@ -1,7 +1,7 @@
 /* satchelctl verify|recover|checkpoint|expire|replog: store maintenance,
  * fit for crontabs and master's EVENTS (silent when all is well). */
 #include "ctl.h"
-#include "config.h"
+#include "../lib/config.h"  /* not the autoconf config.h in the build dir */
 #include "store.h"
 #include <inttypes.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * mailboxes together. */
 #include "ctl.h"
 #include "auth.h"
-#include "config.h"
+#include "../lib/config.h"  /* not the autoconf config.h in the build dir */
 #include "store.h"
 #include <stdio.h>
 #include <stdlib.h>

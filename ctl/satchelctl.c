@@ -2,7 +2,7 @@
  * then runs one subcommand directly on the store (no server needed). */
 #include "ctl.h"
 #include "auth.h"
-#include "config.h"
+#include "../lib/config.h"  /* not the autoconf config.h in the build dir */
 #include "log.h"
 #include <stdio.h>
 #include <stdlib.h>

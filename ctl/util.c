@@ -2,7 +2,7 @@
  * splitting, the store and SASL handles, value parsing. */
 #include "ctl.h"
 #include "auth.h"
-#include "config.h"
+#include "../lib/config.h"  /* not the autoconf config.h in the build dir */
 #include "store.h"
 #include <ctype.h>
 #include <errno.h>

@@ -26,6 +26,7 @@ static const struct opt_def defs[CONF__COUNT] = {
 struct opt_value {
     char *str;          /* as written, for STRING/ENUM and dumps */
     long long num;      /* parsed INT/SIZE/DURATION/BOOL */
+    int line;           /* line of the file that set it; 0 for defaults */
 };
 
 struct partition { char *name; char *path; };
@@ -47,6 +48,24 @@ static void state_free(struct config_state *s)
     for (int i = 0; i < CONF__COUNT; i++) free(s->v[i].str);
     for (int i = 0; i < s->nparts; i++) { free(s->parts[i].name); free(s->parts[i].path); }
     memset(s, 0, sizeof *s);
+}
+
+/* Deep copy of src into dst (zeroed first); -1 when out of memory. */
+static int state_copy(struct config_state *dst, const struct config_state *src)
+{
+    *dst = *src;
+    dst->path = NULL;
+    for (int i = 0; i < CONF__COUNT; i++) dst->v[i].str = NULL;
+    for (int i = 0; i < src->nparts; i++) dst->parts[i].name = dst->parts[i].path = NULL;
+    int bad = src->path && !(dst->path = strdup(src->path));
+    for (int i = 0; i < CONF__COUNT; i++)
+        bad |= src->v[i].str && !(dst->v[i].str = strdup(src->v[i].str));
+    for (int i = 0; i < src->nparts; i++) {
+        bad |= !(dst->parts[i].name = strdup(src->parts[i].name));
+        bad |= !(dst->parts[i].path = strdup(src->parts[i].path));
+    }
+    if (bad) state_free(dst);
+    return bad ? -1 : 0;
 }
 
 static int parse_scaled(const char *s, long long *out, int duration)
@@ -181,21 +200,31 @@ static char *trim(char *s)
 }
 
 /* Apply one "key: value" to s; NULL or a reason. */
-static const char *apply_line(struct config_state *s, char *key, char *val, char *why, size_t whylen)
+static const char *apply_line(struct config_state *s, char *key, char *val, int lineno, char *why, size_t whylen)
 {
     if (!strncmp(key, "partition-", 10))
         return add_partition(s, key + 10, val, why, whylen);
     int i = find_opt(key);
     if (i < 0) { snprintf(why, whylen, "unknown option '%s'", key); return why; }
-    return parse_value(i, val, &s->v[i], why, whylen);
+    const char *bad = parse_value(i, val, &s->v[i], why, whylen);
+    if (!bad) s->v[i].line = lineno;
+    return bad;
 }
 
-static const char *finish(struct config_state *s, char *why, size_t whylen)
+/* Checks that need the whole file.  On failure *line gets the line of the
+ * option at fault (0 when it was not set in the file). */
+static const char *finish(struct config_state *s, int *line, char *why, size_t whylen)
 {
+    *line = 0;
     const char *dir = s->v[CONF_CONFIGDIRECTORY].str;
-    if (dir[0] != '/') { snprintf(why, whylen, "configdirectory: '%s' is not an absolute path", dir); return why; }
+    if (dir[0] != '/') {
+        *line = s->v[CONF_CONFIGDIRECTORY].line;
+        snprintf(why, whylen, "configdirectory: '%s' is not an absolute path", dir);
+        return why;
+    }
     const char *lg = s->v[CONF_LOGGING].str;
     if (strcmp(lg, "syslog") && strcmp(lg, "stderr") && lg[0] != '/') {
+        *line = s->v[CONF_LOGGING].line;
         snprintf(why, whylen, "logging: '%s' is not syslog, stderr or an absolute path", lg);
         return why;
     }
@@ -203,7 +232,7 @@ static const char *finish(struct config_state *s, char *why, size_t whylen)
     const char *defpart = s->v[CONF_DEFAULTPARTITION].str;
     int found = 0;
     for (int i = 0; i < s->nparts; i++) found |= !strcmp(s->parts[i].name, defpart);
-    if (!found) { snprintf(why, whylen, "defaultpartition: partition '%s' is not defined (add partition-%s: /path)", defpart, defpart); return why; }
+    if (!found) { *line = s->v[CONF_DEFAULTPARTITION].line; snprintf(why, whylen, "defaultpartition: partition '%s' is not defined (add partition-%s: /path)", defpart, defpart); return why; }
     const char *mc = s->v[CONF_MASTER_CONF].str;
     if (*mc) snprintf(s->master_conf, sizeof s->master_conf, "%s", mc);
     else if (s->path && strrchr(s->path, '/'))
@@ -235,7 +264,7 @@ int config_load(const char *path, char *err, size_t errlen)
         *colon = '\0';
         char *key = trim(l), *val = trim(colon + 1);
         if (!*key) { snprintf(why, sizeof why, "missing option name before ':'"); bad = why; break; }
-        bad = apply_line(&s, key, val, why, sizeof why);
+        bad = apply_line(&s, key, val, lineno, why, sizeof why);
     }
     free(line);
     fclose(f);
@@ -244,8 +273,10 @@ int config_load(const char *path, char *err, size_t errlen)
         state_free(&s);
         return -1;
     }
-    if ((bad = finish(&s, why, sizeof why))) {
-        snprintf(err, errlen, "%s: %s", path, bad);
+    int badline;
+    if ((bad = finish(&s, &badline, why, sizeof why))) {
+        if (badline) snprintf(err, errlen, "%s:%d: %s", path, badline, bad);
+        else snprintf(err, errlen, "%s: %s", path, bad);
         state_free(&s);
         return -1;
     }
@@ -258,9 +289,10 @@ int config_load(const char *path, char *err, size_t errlen)
 void config_load_defaults(void)
 {
     char why[256];
+    int line;
     if (loaded) state_free(&cur);
     set_defaults(&cur);
-    finish(&cur, why, sizeof why);
+    finish(&cur, &line, why, sizeof why);
     loaded = 1;
 }
 
@@ -270,10 +302,20 @@ int config_set(const char *key, const char *value, char *err, size_t errlen)
     char k[256], v[4096];
     snprintf(k, sizeof k, "%s", key);
     snprintf(v, sizeof v, "%s", value);
-    const char *bad = apply_line(&cur, k, v, err, errlen);
-    if (!bad) bad = finish(&cur, err, errlen);
-    if (bad && bad != err) snprintf(err, errlen, "%s", bad);
-    return bad ? -1 : 0;
+    /* Work on a copy: a value that fails finish() must not stay in force. */
+    struct config_state s;
+    if (state_copy(&s, &cur) < 0) { snprintf(err, errlen, "out of memory"); return -1; }
+    int line;
+    const char *bad = apply_line(&s, k, v, 0, err, errlen);
+    if (!bad) bad = finish(&s, &line, err, errlen);
+    if (bad) {
+        if (bad != err) snprintf(err, errlen, "%s", bad);
+        state_free(&s);
+        return -1;
+    }
+    state_free(&cur);
+    cur = s;
+    return 0;
 }
 
 static void ensure_loaded(void) { if (!loaded) config_load_defaults(); }

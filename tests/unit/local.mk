@@ -1,1 +1,2 @@
 include tests/unit/core.mk
+include tests/unit/config.mk
