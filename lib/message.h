@@ -33,7 +33,9 @@ struct msg_cache {
 /* Returns 0, or -1 when the blob is damaged/unknown version. */
 int message_cache_open(const char *blob, size_t len, struct msg_cache *c);
 
-/* IMAP-ready strings (not NUL-terminated: use the returned length). */
+/* IMAP-ready strings (not NUL-terminated: use the returned length), each a
+ * whole parenthesized list: FETCH writes "ENVELOPE " then the string as is.
+ * They may hold IMAP literals ({n}CRLF...) for 8-bit or CR/LF content. */
 const char *message_cache_envelope(const struct msg_cache *c, size_t *len);
 const char *message_cache_bodystructure(const struct msg_cache *c, int extensible, size_t *len);
 

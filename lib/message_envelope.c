@@ -1,0 +1,221 @@
+/* ENVELOPE (RFC 3501 7.4.2 / RFC 9051 7.5.2) from a header block, with
+ * RFC 5322 address lists parsed into (name adl mailbox host) quadruples.
+ * Shapes follow Dovecot 2.3: the last occurrence of a field wins, missing
+ * mailbox/host parts read "MISSING_MAILBOX"/"MISSING_DOMAIN", a comment
+ * after a bare addr-spec becomes the name, groups are framed by
+ * (NIL NIL "group" NIL) ... (NIL NIL NIL NIL). */
+#include "message_internal.h"
+#include <stdlib.h>
+#include <string.h>
+
+enum { ENV_DATE, ENV_SUBJECT, ENV_FROM, ENV_SENDER, ENV_REPLY_TO, ENV_TO, ENV_CC,
+       ENV_BCC, ENV_IN_REPLY_TO, ENV_MESSAGE_ID, ENV_COUNT };
+static const char *const env_names[ENV_COUNT] = {
+    "Date", "Subject", "From", "Sender", "Reply-To", "To", "Cc", "Bcc",
+    "In-Reply-To", "Message-ID"
+};
+
+struct addr_out {
+    struct buf *out;
+    int count;
+};
+
+static void write_addr(struct addr_out *ao, const char *name, size_t namelen, const char *route,
+                       const char *mbox, const char *host)
+{
+    struct buf *b = ao->out;
+    if (ao->count++ == 0) buf_putc(b, '(');
+    buf_putc(b, '(');
+    if (name) imap_append_string_for_humans(b, name, namelen);
+    else buf_appendstr(b, "NIL");
+    buf_putc(b, ' ');
+    imap_append_nstring_nolf(b, route, route ? strlen(route) : 0);
+    buf_putc(b, ' ');
+    imap_append_nstring_nolf(b, mbox, mbox ? strlen(mbox) : 0);
+    buf_putc(b, ' ');
+    imap_append_nstring_nolf(b, host, host ? strlen(host) : 0);
+    buf_putc(b, ')');
+}
+
+/* addr-spec: local-part ["@" domain]; returns 1 when a local part or
+ * a domain was read. */
+static int parse_addr_spec(struct lex *lx, struct buf *local, struct buf *domain, int *has_at)
+{
+    int got = 0;
+    *has_at = 0;
+    lex_skip_cfws(lx);
+    if (lx->p < lx->end && *lx->p == '"') {
+        got = lex_quoted_string(lx, local);
+        /* obs-local-part: "a".b */
+        while (lex_skip_cfws(lx) && *lx->p == '.') {
+            lx->p++;
+            buf_putc(local, '.');
+            lex_skip_cfws(lx);
+            if (lx->p < lx->end && *lx->p == '"') lex_quoted_string(lx, local);
+            else if (!lex_atom(lx, local)) break;
+        }
+    } else {
+        got = lex_dot_atom(lx, local);
+    }
+    if (lex_skip_cfws(lx) && *lx->p == '@') {
+        lx->p++;
+        *has_at = 1;
+        lex_skip_cfws(lx);
+        if (lx->p < lx->end && *lx->p == '[') lex_domain_literal(lx, domain);
+        else lex_dot_atom(lx, domain);
+        got = 1;
+    }
+    return got;
+}
+
+/* obs-route "@a,@b:" before the addr-spec inside <>. */
+static void parse_route(struct lex *lx, struct buf *route)
+{
+    for (;;) {
+        lex_skip_cfws(lx);
+        if (lx->p >= lx->end || *lx->p != '@') break;
+        lx->p++;
+        if (route->len) buf_putc(route, ',');
+        buf_putc(route, '@');
+        lex_skip_cfws(lx);
+        lex_dot_atom(lx, route);
+        lex_skip_cfws(lx);
+        while (lx->p < lx->end && *lx->p == ',') { lx->p++; lex_skip_cfws(lx); }
+    }
+    if (route->len && lx->p < lx->end && *lx->p == ':') lx->p++;
+}
+
+static void skip_to_separator(struct lex *lx)
+{
+    while (lex_skip_cfws(lx) && *lx->p != ',' && *lx->p != ';') {
+        if (*lx->p == '"') {
+            struct buf dummy = BUF_INIT;
+            lex_quoted_string(lx, &dummy);
+            buf_free(&dummy);
+        } else lx->p++;
+    }
+}
+
+/* One mailbox (name-addr or addr-spec) ending at ',', ';' or the end. */
+static void parse_mailbox(struct lex *lx, struct addr_out *ao)
+{
+    struct buf name = BUF_INIT, local = BUF_INIT, domain = BUF_INIT, route = BUF_INIT;
+    struct buf comment = BUF_INIT;
+    const char *start = lx->p;
+    int has_at = 0, ok = 0, named = 0;
+
+    lex_phrase(lx, &name);
+    if (lex_skip_cfws(lx) && *lx->p == '<') {
+        /* name-addr */
+        lx->p++;
+        named = name.len > 0;
+        parse_route(lx, &route);
+        parse_addr_spec(lx, &local, &domain, &has_at);
+        while (lex_skip_cfws(lx) && *lx->p != '>' && *lx->p != ',' && *lx->p != ';') lx->p++;
+        if (lx->p < lx->end && *lx->p == '>') lx->p++;
+        ok = 1;
+    } else {
+        /* addr-spec, maybe with a trailing comment that names it */
+        lx->p = start;
+        buf_truncate(&name, 0);
+        lx->last_comment = &comment;
+        parse_addr_spec(lx, &local, &domain, &has_at);
+        lex_skip_cfws(lx);
+        lx->last_comment = NULL;
+        if (comment.len) { buf_append(&name, comment.s, comment.len); named = 1; }
+        ok = 1;
+    }
+    skip_to_separator(lx);
+    if (ok) {
+        write_addr(ao, named ? (name.s ? name.s : "") : NULL, name.len,
+                   route.len ? route.s : NULL,
+                   local.len ? local.s : "MISSING_MAILBOX",
+                   domain.len ? domain.s : "MISSING_DOMAIN");
+    }
+    buf_free(&name);
+    buf_free(&local);
+    buf_free(&domain);
+    buf_free(&route);
+    buf_free(&comment);
+}
+
+/* group: display-name ":" [mailbox-list] ";"  -- returns 0 when the text
+ * at lx is not a group (nothing consumed). */
+static int parse_group(struct lex *lx, struct addr_out *ao)
+{
+    const char *start = lx->p;
+    struct buf name = BUF_INIT;
+    if (!lex_phrase(lx, &name) || !lex_skip_cfws(lx) || *lx->p != ':') {
+        lx->p = start;
+        buf_free(&name);
+        return 0;
+    }
+    lx->p++;
+    write_addr(ao, NULL, 0, NULL, name.s, NULL);
+    buf_free(&name);
+    while (lex_skip_cfws(lx)) {
+        if (*lx->p == ';') { lx->p++; break; }
+        if (*lx->p == ',') { lx->p++; continue; }
+        const char *before = lx->p;
+        parse_mailbox(lx, ao);
+        if (lx->p == before) lx->p++;
+    }
+    write_addr(ao, NULL, 0, NULL, NULL, NULL);
+    return 1;
+}
+
+static void render_address_list(const char *v, size_t len, struct buf *out)
+{
+    struct lex lx;
+    struct addr_out ao = { out, 0 };
+    lex_init(&lx, v, len);
+    while (lex_skip_cfws(&lx)) {
+        if (*lx.p == ',' || *lx.p == ';') { lx.p++; continue; }
+        const char *before = lx.p;
+        if (!parse_group(&lx, &ao)) parse_mailbox(&lx, &ao);
+        if (lx.p == before) lx.p++;   /* always progress on garbage */
+    }
+    if (ao.count) buf_putc(out, ')');
+    else buf_appendstr(out, "NIL");
+}
+
+void msg_render_envelope(const char *hdr, size_t len, struct buf *out)
+{
+    struct hdr_iter it;
+    struct hdr_field f;
+    const char *val[ENV_COUNT] = { 0 };
+    size_t vlen[ENV_COUNT] = { 0 };
+    hdr_iter_init(&it, hdr, len);
+    while (hdr_iter_next(&it, &f)) {
+        for (int i = 0; i < ENV_COUNT; i++) {
+            if (hdr_name_is(&f, env_names[i])) {
+                val[i] = f.value;
+                vlen[i] = f.value_len;
+            }
+        }
+    }
+    struct buf v = BUF_INIT;
+    buf_putc(out, '(');
+    for (int i = 0; i < ENV_COUNT; i++) {
+        if (i) buf_putc(out, ' ');
+        int src = i;
+        /* Sender and Reply-To default to From (RFC 3501 7.4.2) */
+        if ((i == ENV_SENDER || i == ENV_REPLY_TO) && !val[i]) src = ENV_FROM;
+        if (!val[src]) { buf_appendstr(out, "NIL"); continue; }
+        buf_truncate(&v, 0);
+        hdr_value_nolf(val[src], vlen[src], &v);
+        switch (i) {
+        case ENV_SUBJECT:
+            imap_append_string_for_humans(out, v.s, v.len);
+            break;
+        case ENV_DATE: case ENV_IN_REPLY_TO: case ENV_MESSAGE_ID:
+            imap_append_nstring_nolf(out, v.s, v.len);
+            break;
+        default:
+            render_address_list(v.s, v.len, out);
+            break;
+        }
+    }
+    buf_putc(out, ')');
+    buf_free(&v);
+}
