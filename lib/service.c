@@ -1,0 +1,272 @@
+/* The child side of master's service protocol (see service.h).
+ *
+ * Signals: while idle (waiting for a connection) SIGTERM, SIGINT and SIGHUP
+ * make the process exit at once, cleanly (store closed, DB_REGISTER slot
+ * released).  They are blocked except inside ppoll(), so a signal can never
+ * slip in between the check and the wait.  While busy, SIGTERM/SIGINT take
+ * their default action (the store is transactional, an interrupted session
+ * loses nothing committed) and SIGHUP is ignored: master retires a busy
+ * child by closing its status pipe, so the child's next 'A' fails with
+ * EPIPE and it exits after finishing the current connection. */
+#define _GNU_SOURCE
+#include "service.h"
+#include "buf.h"
+#include "config.h"
+#include "log.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define EXIT_CONFIG 75
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* Tell master our state.  No master (EBADF: run by hand) is fine; a closed
+ * pipe (EPIPE) means master retired us or is gone. */
+static int tell_master(char c)
+{
+    ssize_t r;
+    do r = write(SERVICE_STATUS_FD, &c, 1);
+    while (r < 0 && errno == EINTR);
+    return (r == 1 || (r < 0 && errno == EBADF)) ? 0 : -1;
+}
+
+static void set_handler(int sig, void (*fn)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, NULL);   /* no SA_RESTART: ppoll must return EINTR */
+}
+
+static void stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
+}
+
+/* Idle: stop signals blocked (delivered only in ppoll) and caught. */
+static void signals_idle(void)
+{
+    sigset_t set;
+    stop_signals(&set);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    set_handler(SIGTERM, on_stop);
+    set_handler(SIGINT, on_stop);
+    set_handler(SIGHUP, on_stop);
+}
+
+/* Busy: default SIGTERM/SIGINT, SIGHUP ignored (see the top of the file). */
+static void signals_busy(void)
+{
+    set_handler(SIGTERM, SIG_DFL);
+    set_handler(SIGINT, SIG_DFL);
+    set_handler(SIGHUP, SIG_IGN);
+    sigset_t set;
+    stop_signals(&set);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+static void addr_text(const struct sockaddr_storage *ss, char *buf, size_t len, int *loopback)
+{
+    *loopback = 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &in->sin_addr, buf, (socklen_t)len);
+        *loopback = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+            /* Show ::ffff:a.b.c.d as a.b.c.d: that is what operators grep for. */
+            inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], buf, (socklen_t)len);
+            *loopback = in6->sin6_addr.s6_addr[12] == 127;
+        } else {
+            inet_ntop(AF_INET6, &in6->sin6_addr, buf, (socklen_t)len);
+            *loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+        }
+    } else {
+        snprintf(buf, len, "unix");
+        *loopback = 1;
+    }
+}
+
+static void fill_conn(struct service_conn *c, int fd)
+{
+    c->fd = c->out_fd = fd;
+    int loop;
+    if (c->peer.ss_family != AF_INET && c->peer.ss_family != AF_INET6) {
+        memset(&c->peer, 0, sizeof c->peer);
+        c->peerlen = 0;
+    }
+    addr_text(&c->peer, c->peer_ip, sizeof c->peer_ip, &c->is_loopback);
+    struct sockaddr_storage local;
+    socklen_t ll = sizeof local;
+    memset(&local, 0, sizeof local);
+    if (getsockname(fd, (struct sockaddr *)&local, &ll) < 0) snprintf(c->local_ip, sizeof c->local_ip, "unknown");
+    else addr_text(&local, c->local_ip, sizeof c->local_ip, &loop);
+}
+
+static void run_session(struct store *st, const struct service_ops *ops, struct service_conn *c)
+{
+    log_new_session_id(c->session_id);
+    log_set_session(c->session_id);
+    log_debug("connection from %s to %s", c->peer_ip, c->local_ip);
+    ops->handle(st, c);
+    log_set_session(NULL);
+    log_set_user(NULL);
+    log_set_mailbox(NULL);
+}
+
+/* Wait for and accept one connection; -1 when asked to stop or on a fatal
+ * error.  Several children may be woken for one connection: the losers get
+ * EAGAIN (the listener is non-blocking) and wait again. */
+static int wait_accept(struct service_conn *c)
+{
+    sigset_t waitmask;
+    sigprocmask(SIG_SETMASK, NULL, &waitmask);
+    sigdelset(&waitmask, SIGTERM);
+    sigdelset(&waitmask, SIGINT);
+    sigdelset(&waitmask, SIGHUP);
+    for (;;) {
+        if (stop_requested) return -1;
+        struct pollfd p = { .fd = SERVICE_LISTEN_FD, .events = POLLIN };
+        int n = ppoll(&p, 1, NULL, &waitmask);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            log_error("poll on listener: %s", strerror(errno));
+            return -1;
+        }
+        if (p.revents & (POLLERR | POLLNVAL)) {
+            log_error("listener socket failed");
+            return -1;
+        }
+        memset(&c->peer, 0, sizeof c->peer);
+        c->peerlen = sizeof c->peer;
+        int fd = accept4(SERVICE_LISTEN_FD, (struct sockaddr *)&c->peer, &c->peerlen, SOCK_CLOEXEC);
+        if (fd >= 0) return fd;
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
+            continue;
+        /* Out of fds or memory: exit and let master start a fresh process. */
+        log_error("accept: %s", strerror(errno));
+        return -1;
+    }
+}
+
+static void serve_loop(struct store *st, const struct service_ops *ops)
+{
+    long long max_uses = config_int(CONF_MASTER_MAX_USES);   /* 0: no limit */
+    for (long long uses = 0; !max_uses || uses < max_uses; uses++) {
+        if (tell_master('A') < 0) break;
+        struct service_conn c;
+        memset(&c, 0, sizeof c);
+        int fd = wait_accept(&c);
+        if (fd < 0) break;
+        signals_busy();
+        tell_master('B');   /* a failure here means retired: finish this one anyway */
+        fill_conn(&c, fd);
+        run_session(st, ops, &c);
+        close(fd);
+        signals_idle();
+    }
+}
+
+static void serve_stdio(struct store *st, const struct service_ops *ops)
+{
+    struct service_conn c;
+    memset(&c, 0, sizeof c);
+    c.fd = 0;
+    c.out_fd = 1;
+    snprintf(c.peer_ip, sizeof c.peer_ip, "stdin");
+    snprintf(c.local_ip, sizeof c.local_ip, "stdin");
+    c.is_loopback = 1;
+    signals_busy();
+    run_session(st, ops, &c);
+    close(0);
+    close(1);
+}
+
+static int have_listener(void)
+{
+    int on = 0;
+    socklen_t len = sizeof on;
+    return getsockopt(SERVICE_LISTEN_FD, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
+}
+
+/* Strip -C FILE and -s from argv; what remains goes to ops->init. */
+static char **parse_args(int argc, char **argv, const char **conf, int *stdio_mode, int *nrest)
+{
+    char **rest = xcalloc((size_t)argc + 1, sizeof *rest);
+    int n = 0;
+    rest[n++] = argv[0];
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-C") && i + 1 < argc) *conf = argv[++i];
+        else if (!strncmp(argv[i], "-C", 2) && argv[i][2]) *conf = argv[i] + 2;
+        else if (!strcmp(argv[i], "-s")) *stdio_mode = 1;
+        else rest[n++] = argv[i];
+    }
+    *nrest = n;
+    return rest;
+}
+
+static int start_service(const struct service_ops *ops, int stdio_mode, int nrest, char **rest)
+{
+    struct store *st = NULL;
+    int rc = store_open(&st, 0);
+    if (rc != STORE_OK) {
+        log_error("cannot open the store: %s", store_strerror(rc));
+        return 1;
+    }
+    if (ops->init && ops->init(st, nrest, rest) != 0) {
+        log_error("initialisation failed");
+        store_close(st);
+        return 1;
+    }
+    if (stdio_mode) serve_stdio(st, ops);
+    else serve_loop(st, ops);
+    if (ops->shutdown) ops->shutdown(st);
+    store_close(st);
+    return 0;
+}
+
+int service_main(int argc, char **argv, const struct service_ops *ops)
+{
+    const char *conf = CONFIG_DEFAULT_PATH;
+    int stdio_mode = 0, nrest = 0;
+    char **rest = parse_args(argc, argv, &conf, &stdio_mode, &nrest);
+    char err[CONFIG_ERR_MAX];
+    if (config_load(conf, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        free(rest);
+        return EXIT_CONFIG;
+    }
+    log_init(ops->name);
+    if (!stdio_mode && !have_listener()) {
+        fprintf(stderr, "%s: no listening socket on fd %d: start me from master, or with -s to serve stdin\n",
+                ops->name, SERVICE_LISTEN_FD);
+        free(rest);
+        return 64;
+    }
+    /* A client that goes away must not kill us with SIGPIPE mid-transaction. */
+    signal(SIGPIPE, SIG_IGN);
+    signals_idle();
+    int rc = start_service(ops, stdio_mode, nrest, rest);
+    free(rest);
+    return rc;
+}
