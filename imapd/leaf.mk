@@ -7,3 +7,6 @@ libimapleaf_a_SOURCES = \
 	imapd/seqset.c imapd/seqset.h \
 	imapd/mutf7.c imapd/mutf7.h \
 	imapd/fetch.c imapd/fetch.h
+libimapleaf_a_SOURCES += \
+	imapd/searchtext.c imapd/searchtext.h \
+	imapd/search.c imapd/search.h

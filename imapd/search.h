@@ -62,7 +62,9 @@ void search_free(struct search_prog *p);
 int search_match(struct search_prog *p, struct msgview *v);
 
 /* RETURN options given (0 when no RETURN: answer with plain "* SEARCH").
- * RETURN () means ALL (RFC 4731), reported as SEARCH_RET_ALL. */
+ * RETURN () means ALL (RFC 4731), reported as SEARCH_RET_ALL.  RETURN (SAVE)
+ * alone is reported as SEARCH_RET_SAVE only: save, send no ESEARCH (RFC 5182).
+ * The caller saves UIDs (search_env.saved_uids is matched against UIDs). */
 unsigned search_return_opts(const struct search_prog *p);
 /* Was RETURN present at all (ESEARCH reply form)? */
 int search_is_esearch(const struct search_prog *p);
