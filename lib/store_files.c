@@ -1,0 +1,374 @@
+/* Content-addressed message files: partition/objects/xx/<sha1 hex>.
+ * A file is written to a temporary name, fsynced, renamed into place and
+ * its directory fsynced before any index transaction refers to it; it is
+ * unlinked only after the commit that dropped its last reference.  The
+ * reference counts live in files.db, keyed by guid and partition. */
+#include "store_internal.h"
+#include "config.h"
+#include "log.h"
+#include "message.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+
+void store_message_path(const char *partition, const char *guid, char *buf, size_t len)
+{
+    const char *dir = partition ? store_partition_dir(partition) : NULL;
+    snprintf(buf, len, "%s/objects/%.2s/%s", dir ? dir : "/nonexistent-partition", guid, guid);
+}
+
+int store_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int r = fsync(fd);
+    close(fd);
+    return r;
+}
+
+static int errno_to_store(int e)
+{
+    return (e == ENOSPC || e == EDQUOT) ? STORE_ENOSPC : STORE_EIO;
+}
+
+static int sha1_hex(const char *data, size_t len, char *hex)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) && EVP_DigestUpdate(ctx, data, len) &&
+             EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen == STORE_GUID_BINLEN;
+    EVP_MD_CTX_free(ctx);
+    if (!ok) return -1;
+    guid_to_hex(md, hex);
+    return 0;
+}
+
+/* Creates partition/objects/xx (and objects/), syncing parents when new. */
+static int ensure_objdir(const char *pdir, const char *guid, char *dir, size_t len, int durable)
+{
+    char objects[4200];
+    snprintf(objects, sizeof objects, "%s/objects", pdir);
+    snprintf(dir, len, "%s/%.2s", objects, guid);
+    struct stat sb;
+    if (stat(dir, &sb) == 0) return 0;
+    if (mkdir(pdir, 0700) && errno != EEXIST) return -1;
+    if (mkdir(objects, 0700) && errno != EEXIST) return -1;
+    if (mkdir(dir, 0700) && errno != EEXIST) return -1;
+    if (durable && (store_fsync_dir(objects) || store_fsync_dir(pdir))) return -1;
+    return 0;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Writes the file unless present; *created tells which. */
+static int write_object(struct store *st, const char *pdir, const char *guid, const char *data, size_t len,
+                        int *created)
+{
+    char dir[4300], path[4400], tmp[4500];
+    *created = 0;
+    if (ensure_objdir(pdir, guid, dir, sizeof dir, st->durable)) {
+        log_error("store: mkdir %s: %s", dir, strerror(errno));
+        return errno_to_store(errno);
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, guid);
+    struct stat sb;
+    if (stat(path, &sb) == 0 && (uint64_t)sb.st_size == len) return STORE_OK;
+    char rnd[17];
+    store_random_hex(rnd, 8);
+    snprintf(tmp, sizeof tmp, "%s/.tmp-%s-%s", dir, guid, rnd);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        log_error("store: create %s: %s", tmp, strerror(errno));
+        return errno_to_store(errno);
+    }
+    int e = 0;
+    if (write_all(fd, data, len) || (st->durable && fdatasync(fd))) e = errno ? errno : EIO;
+    if (close(fd) && !e) e = errno;
+    if (!e && rename(tmp, path)) e = errno;
+    if (!e && st->durable && store_fsync_dir(dir)) e = errno;
+    if (e) {
+        log_error("store: write %s: %s", path, strerror(e));
+        unlink(tmp);
+        return errno_to_store(e);
+    }
+    *created = 1;
+    return STORE_OK;
+}
+
+struct cache_put { const char *guid; const char *data; size_t len; };
+
+static int cache_put_txn(struct store *st, DB_TXN *txn, void *rock)
+{
+    struct cache_put *a = rock;
+    struct buf blob = BUF_INIT;
+    int r = store_db_get(st, SDB_CACHE, txn, a->guid, STORE_GUID_HEXLEN, &blob, 0);
+    if (r == STORE_ENOENT) {
+        buf_reset(&blob);
+        message_parse(a->data, a->len, &blob);   /* -1 still leaves a usable blob */
+        r = store_db_put(st, SDB_CACHE, txn, a->guid, STORE_GUID_HEXLEN, blob.s ? blob.s : "", blob.len, 0);
+    }
+    buf_free(&blob);
+    return r;
+}
+
+int store_stage_message(struct store *st, const char *partition, const char *data, size_t len,
+                        struct staged_msg *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!partition || !*partition) partition = config_string(CONF_DEFAULTPARTITION);
+    const char *pdir = config_partition(partition);
+    if (!pdir || strlen(partition) >= sizeof out->partition) return STORE_EINVAL;
+    if (sha1_hex(data, len, out->guid)) return STORE_EIO;
+    snprintf(out->partition, sizeof out->partition, "%s", partition);
+    out->size = len;
+    int r = write_object(st, pdir, out->guid, data, len, &out->created);
+    if (r) return r;
+    /* The cache entry rides in its own non-syncing transaction: the durable
+     * commit that will reference the message flushes the log past it. */
+    struct cache_put a = { out->guid, data, len };
+    r = store_run_txn_nosync(st, cache_put_txn, &a);
+    if (r) {
+        if (out->created) {
+            char path[4400];
+            store_message_path(partition, out->guid, path, sizeof path);
+            unlink(path);
+        }
+        return r;
+    }
+    return STORE_OK;
+}
+
+int store_message_map(struct store *st, const char *partition, const char *guid, struct msgmap *out)
+{
+    (void)st;
+    memset(out, 0, sizeof *out);
+    char path[4400];
+    store_message_path(partition, guid, path, sizeof path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? STORE_ENOENT : STORE_EIO;
+    struct stat sb;
+    if (fstat(fd, &sb)) { close(fd); return STORE_EIO; }
+    out->len = (size_t)sb.st_size;
+    if (out->len == 0) {
+        out->data = "";
+        close(fd);
+        return STORE_OK;
+    }
+    void *p = mmap(NULL, out->len, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) { out->len = 0; return STORE_EIO; }
+    out->data = p;
+    out->priv = p;
+    out->maplen = out->len;
+    return STORE_OK;
+}
+
+void store_message_unmap(struct msgmap *m)
+{
+    if (m->priv) munmap(m->priv, m->maplen);
+    memset(m, 0, sizeof *m);
+}
+
+struct cache_get { const char *guid; struct buf *out; };
+
+static int cache_get_txn(struct store *st, DB_TXN *txn, void *rock)
+{
+    struct cache_get *a = rock;
+    return store_db_get(st, SDB_CACHE, txn, a->guid, strlen(a->guid), a->out, 0);
+}
+
+int store_cache_get(struct store *st, const char *guid, struct buf *out)
+{
+    if (!guid || strlen(guid) != STORE_GUID_HEXLEN) return STORE_EINVAL;
+    struct cache_get a = { guid, out };
+    return store_run_snapshot(st, cache_get_txn, &a);
+}
+
+/* ---- references ---- */
+static int file_get(struct store *st, DB_TXN *txn, const char *key, size_t klen, struct filerec *f, uint32_t flags)
+{
+    struct buf v = BUF_INIT;
+    int r = store_db_get(st, SDB_FILES, txn, key, klen, &v, flags);
+    if (!r) r = filerec_decode(v.s, v.len, f);
+    buf_free(&v);
+    return r;
+}
+
+static int file_put(struct store *st, DB_TXN *txn, const char *key, size_t klen, const struct filerec *f)
+{
+    struct buf v = BUF_INIT;
+    filerec_encode(f, &v);
+    int r = store_db_put(st, SDB_FILES, txn, key, klen, v.s, v.len, 0);
+    buf_free(&v);
+    return r;
+}
+
+int store_file_ref(struct store *st, DB_TXN *txn, const char *guid, const char *partition, uint64_t size)
+{
+    char k[256];
+    size_t klen = filekey(k, sizeof k, guid, partition);
+    struct filerec f;
+    int r = file_get(st, txn, k, klen, &f, DB_RMW);
+    if (r == STORE_ENOENT) {
+        /* First reference: the file must be there now.  The DB_RMW get
+         * above write-locked the page where the key goes, and garbage
+         * collection re-checks the key under that lock before unlinking, so
+         * the file cannot vanish between this check and our commit. */
+        char path[4400];
+        struct stat sb;
+        store_message_path(partition, guid, path, sizeof path);
+        if (stat(path, &sb)) {
+            log_error("store: message file %s vanished before commit", path);
+            return STORE_EIO;
+        }
+        f.refcount = 0;
+        f.size = size;
+    } else if (r) {
+        return r;
+    }
+    f.refcount++;
+    return file_put(st, txn, k, klen, &f);
+}
+
+int store_file_unref(struct store *st, DB_TXN *txn, const char *guid, const char *partition, int *last)
+{
+    char k[256];
+    size_t klen = filekey(k, sizeof k, guid, partition);
+    struct filerec f;
+    *last = 0;
+    int r = file_get(st, txn, k, klen, &f, DB_RMW);
+    if (r) return r;
+    if (f.refcount <= 1) {
+        *last = 1;
+        return store_db_del(st, SDB_FILES, txn, k, klen);
+    }
+    f.refcount--;
+    return file_put(st, txn, k, klen, &f);
+}
+
+struct gc_rock { const char *guid, *partition; int unlinked; };
+
+static int gc_txn(struct store *st, DB_TXN *txn, void *rock)
+{
+    struct gc_rock *a = rock;
+    char k[256];
+    size_t klen = filekey(k, sizeof k, a->guid, a->partition);
+    struct filerec f;
+    a->unlinked = 0;
+    int r = file_get(st, txn, k, klen, &f, DB_RMW);
+    if (r != STORE_ENOENT) return r;   /* referenced again (or error): keep */
+    /* Unlink while holding the page lock, so a concurrent first reference
+     * either sees the file gone (and fails cleanly) or comes after us. */
+    char path[4400];
+    store_message_path(a->partition, a->guid, path, sizeof path);
+    if (unlink(path) && errno != ENOENT) log_warn("store: unlink %s: %s", path, strerror(errno));
+    a->unlinked = 1;
+    /* Drop the cache entry when no partition holds the message any more. */
+    char other[64];
+    uint64_t size;
+    r = store_file_find(st, txn, a->guid, other, sizeof other, &size);
+    if (r == STORE_ENOENT) {
+        r = store_db_del(st, SDB_CACHE, txn, a->guid, STORE_GUID_HEXLEN);
+        if (r == STORE_ENOENT) r = STORE_OK;
+    }
+    return r;
+}
+
+void store_file_gc(struct store *st, const char *guid, const char *partition)
+{
+    struct gc_rock a = { guid, partition, 0 };
+    int r = store_run_txn(st, gc_txn, &a);
+    if (r) log_warn("store: could not collect %s on %s: %s (verify will report it)", guid, partition,
+                    store_strerror(r));
+}
+
+int store_file_find(struct store *st, DB_TXN *txn, const char *guid, char *partition, size_t len, uint64_t *size)
+{
+    DB *db = st->db[SDB_FILES];
+    DBC *c;
+    int ret = db->cursor(db, txn, &c, 0);
+    if (ret) return store_dberr(st, ret, "files cursor");
+    char k[256];
+    snprintf(k, sizeof k, "%s ", guid);
+    DBT key = { 0 }, data = { 0 };
+    key.data = k; key.size = STORE_GUID_HEXLEN + 1; key.ulen = sizeof k - 1; key.flags = DB_DBT_USERMEM;
+    ret = c->get(c, &key, &data, DB_SET_RANGE);
+    int r;
+    if (ret == 0 && key.size > STORE_GUID_HEXLEN + 1 && !memcmp(k, guid, STORE_GUID_HEXLEN)) {
+        k[key.size] = '\0';
+        snprintf(partition, len, "%s", k + STORE_GUID_HEXLEN + 1);
+        struct filerec f;
+        r = filerec_decode(data.data, data.size, &f);
+        *size = f.size;
+    } else {
+        r = ret == 0 || ret == DB_NOTFOUND ? STORE_ENOENT : store_dberr(st, ret, "files find");
+    }
+    c->close(c);
+    return r;
+}
+
+int store_file_clone(struct store *st, const char *guid, const char *from, const char *to, int *created)
+{
+    char src[4400], dst[4400], dir[4300];
+    *created = 0;
+    store_message_path(from, guid, src, sizeof src);
+    store_message_path(to, guid, dst, sizeof dst);
+    struct stat sb;
+    if (stat(dst, &sb) == 0) return STORE_OK;
+    const char *pdir = store_partition_dir(to);
+    if (!pdir) return STORE_EINVAL;
+    if (ensure_objdir(pdir, guid, dir, sizeof dir, st->durable)) return errno_to_store(errno);
+    if (link(src, dst) == 0) {
+        if (st->durable && store_fsync_dir(dir)) return errno_to_store(errno);
+        *created = 1;
+        return STORE_OK;
+    }
+    if (errno == EEXIST) return STORE_OK;
+    /* Another file system: copy the bytes. */
+    struct msgmap m;
+    int r = store_message_map(st, from, guid, &m);
+    if (r) return r;
+    r = write_object(st, pdir, guid, m.data, m.len, created);
+    store_message_unmap(&m);
+    return r;
+}
+
+/* ---- lists of files to collect after a transaction ---- */
+void guidlist_add(struct guidlist *l, const char *guid, const char *partition)
+{
+    if (l->n == l->alloc) {
+        l->alloc = l->alloc ? 2 * l->alloc : 16;
+        l->v = xrealloc(l->v, l->alloc * sizeof *l->v);
+    }
+    snprintf(l->v[l->n].guid, sizeof l->v[l->n].guid, "%s", guid);
+    snprintf(l->v[l->n].partition, sizeof l->v[l->n].partition, "%s", partition);
+    l->n++;
+}
+
+void guidlist_free(struct guidlist *l)
+{
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+void guidlist_gc(struct store *st, struct guidlist *l)
+{
+    for (size_t i = 0; i < l->n; i++) store_file_gc(st, l->v[i].guid, l->v[i].partition);
+}

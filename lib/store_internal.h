@@ -1,0 +1,149 @@
+/* Private to lib/store*.c: the environment handle, the on-disk record
+ * formats and the helpers the store's files share.
+ *
+ * Databases in configdirectory/db (one file each):
+ *   mailboxes.db  btree  name -> uniqueid                 (name order for LIST)
+ *   mbrec.db      hash   uniqueid -> mailbox record        (one key per bucket
+ *                        page, so writers of different mailboxes rarely share
+ *                        a page lock; see store_env.c)
+ *   records.db    btree  uniqueid . uid(be32) -> msg record / tombstone
+ *   modseq.db     btree  uniqueid . modseq(be64) -> uid(be32)
+ *   files.db      btree  guid . partition -> refcount, size
+ *   cache.db      btree  guid -> message_parse blob
+ *   quota.db      hash   root -> limits, usage
+ *   replog.db     queue  recno -> replication entry (fixed length)
+ *   kv_*.db       btree  service key/value tables
+ * Every value starts with a format version byte. */
+#ifndef SATCHEL_STORE_INTERNAL_H
+#define SATCHEL_STORE_INTERNAL_H
+#include <db.h>
+#include <stdint.h>
+#include "store.h"
+#include "buf.h"
+
+#define STORE_FMT_V1 1
+#define STORE_GUID_BINLEN 20
+#define STORE_TXN_RETRIES 200
+/* Internal marker: the DB transaction must be aborted and retried. */
+#define STORE_ERETRY (-100)
+
+enum store_db {
+    SDB_MAILBOXES, SDB_MBREC, SDB_RECORDS, SDB_MODSEQ, SDB_FILES, SDB_CACHE,
+    SDB_QUOTA, SDB_REPLOG, SDB_KV_SUBS, SDB_KV_SEEN, SDB_KV_DUPLICATE,
+    SDB_KV_ANNOTATION, SDB__COUNT
+};
+
+struct store {
+    DB_ENV *env;
+    DB *db[SDB__COUNT];
+    int durable;
+    int panic;
+    char lockdir[4096];
+};
+
+/* ---- error mapping and transactions (store_env.c) ---- */
+/* Map a Berkeley DB / errno return to STORE_E* (deadlocks -> STORE_ERETRY). */
+int store_dberr(struct store *st, int ret, const char *what);
+int store_txn_begin(struct store *st, DB_TXN **txn);
+int store_snapshot_begin(struct store *st, DB_TXN **txn);
+int store_txn_commit(struct store *st, DB_TXN *txn);
+void store_txn_abort(DB_TXN *txn);
+/* Short random back-off before retrying a transaction that deadlocked. */
+void store_retry_pause(int attempt);
+/* Runs fn in a write transaction, committing on 0, retrying deadlocks. */
+typedef int (*store_txn_fn)(struct store *st, DB_TXN *txn, void *rock);
+int store_run_txn(struct store *st, store_txn_fn fn, void *rock);
+/* The same, committing without a log flush (the next durable commit flushes it). */
+int store_run_txn_nosync(struct store *st, store_txn_fn fn, void *rock);
+/* Runs fn in a snapshot (read-only) transaction. */
+int store_run_snapshot(struct store *st, store_txn_fn fn, void *rock);
+void store_random_hex(char *out, size_t nbytes);   /* out gets 2*nbytes+1 */
+
+/* Generic get/put/del on one database inside txn. */
+int store_db_get(struct store *st, enum store_db d, DB_TXN *txn, const void *k, size_t klen,
+                 struct buf *val, uint32_t flags);
+int store_db_put(struct store *st, enum store_db d, DB_TXN *txn, const void *k, size_t klen,
+                 const void *v, size_t vlen, uint32_t flags);
+int store_db_del(struct store *st, enum store_db d, DB_TXN *txn, const void *k, size_t klen);
+
+/* ---- binary codec (store_codec.c) ---- */
+struct ser { struct buf *b; };
+void ser_u8(struct buf *b, uint8_t v);
+void ser_u16(struct buf *b, uint16_t v);
+void ser_u32(struct buf *b, uint32_t v);
+void ser_u64(struct buf *b, uint64_t v);
+void ser_str(struct buf *b, const char *s);
+struct deser { const unsigned char *p; size_t left; int bad; };
+uint8_t de_u8(struct deser *d);
+uint16_t de_u16(struct deser *d);
+uint32_t de_u32(struct deser *d);
+uint64_t de_u64(struct deser *d);
+void de_str(struct deser *d, char *out, size_t outlen);
+void de_bytes(struct deser *d, void *out, size_t n);
+void put_be32(unsigned char *p, uint32_t v);
+void put_be64(unsigned char *p, uint64_t v);
+uint32_t get_be32(const unsigned char *p);
+uint64_t get_be64(const unsigned char *p);
+int guid_to_bin(const char *hex, unsigned char *bin);
+void guid_to_hex(const unsigned char *bin, char *hex);
+
+void mbrec_encode(const struct mailbox_info *mb, struct buf *out);
+int mbrec_decode(const char *data, size_t len, struct mailbox_info *mb);
+/* Records: a tombstone keeps only uid, modseq and the expunge time (savedate). */
+void msgrec_encode(const struct msg_record *r, struct buf *out);
+int msgrec_decode(const char *data, size_t len, struct msg_record *r);
+#define RECKEY_LEN (STORE_UNIQUEID_LEN + 4)
+#define MSKEY_LEN (STORE_UNIQUEID_LEN + 8)
+void reckey(unsigned char *k, const char *uniqueid, uint32_t uid);
+void mskey(unsigned char *k, const char *uniqueid, uint64_t modseq);
+
+struct filerec { uint32_t refcount; uint64_t size; };
+size_t filekey(char *k, size_t klen, const char *guid, const char *partition);
+void filerec_encode(const struct filerec *f, struct buf *out);
+int filerec_decode(const char *data, size_t len, struct filerec *f);
+void quota_encode(const struct quota *q, struct buf *out);
+int quota_decode(const char *data, size_t len, struct quota *q);
+#define REPLOG_RECLEN 1100
+void replog_encode(const struct replog_entry *e, unsigned char *rec);
+int replog_decode(const unsigned char *rec, size_t len, struct replog_entry *e);
+
+/* ---- mailbox records (store_mailbox.c) ---- */
+int store_mbrec_get(struct store *st, DB_TXN *txn, const char *uniqueid, struct mailbox_info *mb, uint32_t flags);
+int store_mbrec_put(struct store *st, DB_TXN *txn, const struct mailbox_info *mb);
+int store_name_get(struct store *st, DB_TXN *txn, const char *name, char *uniqueid);
+int store_valid_name(const char *name);
+const char *store_partition_dir(const char *partition);
+
+/* ---- mailbox writer locks (store_lock.c) ---- */
+int store_lock_mailbox(struct store *st, const char *uniqueid, int *fd_out);
+void store_unlock_mailbox(int fd);
+void store_lock_remove(struct store *st, const char *uniqueid);
+
+/* ---- quota (store_quota.c) ---- */
+/* Adjust usage of root (no-op for "") inside txn; checks limits when check. */
+int store_quota_charge(struct store *st, DB_TXN *txn, const char *root, int64_t bytes, int64_t msgs, int check);
+int store_quota_ensure(struct store *st, DB_TXN *txn, const char *root, int64_t slimit, int64_t mlimit);
+
+/* ---- replication log (store_replog.c) ---- */
+int store_replog_put(struct store *st, DB_TXN *txn, const char *type, const char *name,
+                     const char *uniqueid, uint64_t modseq);
+
+/* ---- files and references (store_files.c) ---- */
+/* Add one reference to guid on partition; the file must exist there. */
+int store_file_ref(struct store *st, DB_TXN *txn, const char *guid, const char *partition, uint64_t size);
+/* Drop one reference; *last set when it was the last one. */
+int store_file_unref(struct store *st, DB_TXN *txn, const char *guid, const char *partition, int *last);
+/* After a commit/abort: unlink the file (and its cache entry) if nothing references it. */
+void store_file_gc(struct store *st, const char *guid, const char *partition);
+/* Find a partition that holds guid (files.db), for cross-partition COPY. */
+int store_file_find(struct store *st, DB_TXN *txn, const char *guid, char *partition, size_t len, uint64_t *size);
+/* Hard-link or copy a message file between partitions. created set if new. */
+int store_file_clone(struct store *st, const char *guid, const char *from, const char *to, int *created);
+int store_fsync_dir(const char *dir);
+
+/* ---- deleting all records of a mailbox (store_txn.c) ---- */
+struct guidlist { struct { char guid[STORE_GUID_HEXLEN + 1]; char partition[64]; } *v; size_t n, alloc; };
+void guidlist_add(struct guidlist *l, const char *guid, const char *partition);
+void guidlist_free(struct guidlist *l);
+void guidlist_gc(struct store *st, struct guidlist *l);
+#endif

@@ -1,0 +1,101 @@
+/* Small key/value tables for services: subscriptions, seen state,
+ * duplicate delivery records, annotations.  Keys are strings; values are
+ * opaque bytes. */
+#include "store_internal.h"
+#include <string.h>
+
+static int kv_db(enum store_kv_table t)
+{
+    switch (t) {
+    case KV_SUBS: return SDB_KV_SUBS;
+    case KV_SEEN: return SDB_KV_SEEN;
+    case KV_DUPLICATE: return SDB_KV_DUPLICATE;
+    case KV_ANNOTATION: return SDB_KV_ANNOTATION;
+    default: return -1;
+    }
+}
+
+struct kvop { int db; const char *key; const void *val; size_t len; struct buf *out;
+              store_kv_cb cb; void *rock; int cbret; };
+
+static int kv_get_txn(struct store *st, DB_TXN *txn, void *rock)
+{
+    struct kvop *a = rock;
+    return store_db_get(st, a->db, txn, a->key, strlen(a->key), a->out, 0);
+}
+
+int store_kv_get(struct store *st, enum store_kv_table t, const char *key, struct buf *val)
+{
+    int db = kv_db(t);
+    if (db < 0 || !key || !*key) return STORE_EINVAL;
+    struct kvop a = { .db = db, .key = key, .out = val };
+    return store_run_snapshot(st, kv_get_txn, &a);
+}
+
+static int kv_put_txn(struct store *st, DB_TXN *txn, void *rock)
+{
+    struct kvop *a = rock;
+    return store_db_put(st, a->db, txn, a->key, strlen(a->key), a->val, a->len, 0);
+}
+
+int store_kv_put(struct store *st, enum store_kv_table t, const char *key, const void *val, size_t len)
+{
+    int db = kv_db(t);
+    if (db < 0 || !key || !*key || (!val && len)) return STORE_EINVAL;
+    struct kvop a = { .db = db, .key = key, .val = val ? val : "", .len = len };
+    return store_run_txn(st, kv_put_txn, &a);
+}
+
+static int kv_del_txn(struct store *st, DB_TXN *txn, void *rock)
+{
+    struct kvop *a = rock;
+    return store_db_del(st, a->db, txn, a->key, strlen(a->key));
+}
+
+int store_kv_del(struct store *st, enum store_kv_table t, const char *key)
+{
+    int db = kv_db(t);
+    if (db < 0 || !key || !*key) return STORE_EINVAL;
+    struct kvop a = { .db = db, .key = key };
+    return store_run_txn(st, kv_del_txn, &a);
+}
+
+static int kv_scan_txn(struct store *st, DB_TXN *txn, void *rock)
+{
+    struct kvop *a = rock;
+    DB *db = st->db[a->db];
+    DBC *c;
+    int ret = db->cursor(db, txn, &c, 0);
+    if (ret) return store_dberr(st, ret, "kv cursor");
+    size_t plen = strlen(a->key);
+    DBT key = { 0 }, data = { 0 };
+    key.data = (void *)a->key;
+    key.size = (u_int32_t)plen;
+    struct buf k = BUF_INIT, v = BUF_INIT;
+    int r = STORE_OK;
+    a->cbret = 0;
+    ret = c->get(c, &key, &data, plen ? DB_SET_RANGE : DB_FIRST);
+    while (ret == 0 && key.size >= plen && !memcmp(key.data, a->key, plen)) {
+        /* NUL-terminated copies: callers treat key and value as strings. */
+        buf_reset(&k);
+        buf_append(&k, key.data, key.size);
+        buf_reset(&v);
+        buf_append(&v, data.data, data.size);
+        if ((a->cbret = a->cb(buf_cstr(&k), buf_cstr(&v), v.len, a->rock)) != 0) break;
+        ret = c->get(c, &key, &data, DB_NEXT);
+    }
+    if (!a->cbret && ret && ret != DB_NOTFOUND) r = store_dberr(st, ret, "kv scan");
+    buf_free(&k);
+    buf_free(&v);
+    c->close(c);
+    return r;
+}
+
+int store_kv_scan(struct store *st, enum store_kv_table t, const char *prefix, store_kv_cb cb, void *rock)
+{
+    int db = kv_db(t);
+    if (db < 0 || !cb) return STORE_EINVAL;
+    struct kvop a = { .db = db, .key = prefix ? prefix : "", .cb = cb, .rock = rock };
+    int r = store_run_snapshot(st, kv_scan_txn, &a);
+    return r ? r : a.cbret;
+}
