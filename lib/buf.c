@@ -22,6 +22,7 @@ void buf_ensure(struct buf *b, size_t more)
     while (want < b->len + more + 1) want *= 2;
     b->s = xrealloc(b->s, want);
     b->alloc = want;
+    b->s[b->len] = '\0';   /* keep the "always NUL-terminated" promise for fresh buffers */
 }
 
 void buf_append(struct buf *b, const void *data, size_t len)

@@ -1,2 +1,3 @@
 include tests/unit/core.mk
 include tests/unit/config.mk
+include tests/unit/auth.mk
