@@ -5,6 +5,7 @@
 #include "../lib/config.h"  /* not the autoconf config.h in the build dir */
 #include "store.h"
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -92,16 +93,37 @@ static int ensure_configdir(void)
     return -1;
 }
 
+/* A store that has never been opened (no log files yet): Berkeley DB's
+ * DB_REGISTER asks for recovery on first use, and recovering an empty
+ * environment cannot disturb anyone. */
+static int store_is_new(void)
+{
+    char dir[4096];
+    config_dir_path("db", dir, sizeof dir);
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT;
+    int fresh = 1;
+    struct dirent *e;
+    while (fresh && (e = readdir(d)))
+        if (!strncmp(e->d_name, "log.", 4) || !strcmp(e->d_name, "__db.001")) fresh = 0;
+    closedir(d);
+    return fresh;
+}
+
 struct store *ctl_store(int flags)
 {
     if (the_store) return the_store;
     if (ensure_configdir() < 0) return NULL;
+    if (store_is_new()) flags |= STORE_OPEN_RECOVER;
     int r = store_open(&the_store, STORE_OPEN_CREATE | flags);
-    if (r != STORE_OK) {
-        ctl_fail("cannot open the store in %s/db: %s", config_string(CONF_CONFIGDIRECTORY), store_strerror(r));
-        the_store = NULL;
-    }
-    return the_store;
+    if (r == STORE_OK) return the_store;
+    the_store = NULL;
+    const char *dir = config_string(CONF_CONFIGDIRECTORY);
+    if (r == STORE_EPANIC)
+        ctl_fail("the store in %s/db needs recovery: start master, or run 'satchelctl recover' while no service runs", dir);
+    else
+        ctl_fail("cannot open the store in %s/db: %s", dir, store_strerror(r));
+    return NULL;
 }
 
 void ctl_store_close(void)
