@@ -10,3 +10,7 @@ libimapleaf_a_SOURCES = \
 libimapleaf_a_SOURCES += \
 	imapd/searchtext.c imapd/searchtext.h \
 	imapd/search.c imapd/search.h
+libimapleaf_a_SOURCES += \
+	imapd/sortkeys.c imapd/sortkeys.h \
+	imapd/sort.c imapd/sort.h \
+	imapd/thread.c imapd/thread.h

@@ -2,6 +2,7 @@
 #include "leaflex.h"
 #include <string.h>
 #include <strings.h>
+#include <stdlib.h>
 
 void lex_init(struct lex *l, const char *s, size_t len)
 {
@@ -139,4 +140,52 @@ int lex_number(struct lex *l, uint64_t max, uint64_t *out)
 int lex_eq(const char *s, size_t len, const char *kw)
 {
     return strlen(kw) == len && strncasecmp(s, kw, len) == 0;
+}
+
+/* ---- s-expressions ---- */
+
+
+void sx_free(struct sx *n)
+{
+    for (size_t i = 0; i < n->nkids; i++)
+        sx_free(&n->kids[i]);
+    free(n->kids);
+    free(n->s);
+}
+
+static int sx_parse(struct lex *l, struct sx *n, int depth)
+{
+    memset(n, 0, sizeof *n);
+    if (depth > 64)
+        return -1;
+    lex_skip_sp(l);
+    if (lex_accept(l, '(')) {
+        n->type = 'L';
+        for (;;) {
+            lex_skip_sp(l);
+            if (lex_accept(l, ')'))
+                return 0;
+            if (lex_at_end(l))
+                return -1;
+            n->kids = xrealloc(n->kids, (n->nkids + 1) * sizeof *n->kids);
+            if (sx_parse(l, &n->kids[n->nkids++], depth + 1) < 0)
+                return -1;
+        }
+    }
+    struct buf b = BUF_INIT;
+    int c = lex_peek(l);
+    if (lex_astring(l, &b) < 0) {
+        buf_free(&b);
+        return -1;
+    }
+    n->type = (c == '"' || c == '{') ? 'S' : (lex_eq(b.s, b.len, "NIL") ? 'N' : 'A');
+    n->s = buf_release(&b);
+    return 0;
+}
+
+int sx_parse_string(const char *s, size_t len, struct sx *n)
+{
+    struct lex l;
+    lex_init(&l, s, len);
+    return sx_parse(&l, n, 0);
 }

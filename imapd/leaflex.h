@@ -27,4 +27,15 @@ int lex_astring(struct lex *l, struct buf *out);
 int lex_number(struct lex *l, uint64_t max, uint64_t *out);
 /* Case-insensitive compare of a token with a keyword. */
 int lex_eq(const char *s, size_t len, const char *kw);
+
+/* A parsed s-expression (cached ENVELOPE / BODYSTRUCTURE strings). */
+struct sx {
+    int type;            /* 'L' list, 'S' string, 'N' NIL, 'A' atom/number */
+    char *s;             /* strings and atoms, NUL-terminated */
+    struct sx *kids;
+    size_t nkids;
+};
+/* Parse one s-expression from s; 0 or -1 (n is freed-safe either way). */
+int sx_parse_string(const char *s, size_t len, struct sx *n);
+void sx_free(struct sx *n);
 #endif

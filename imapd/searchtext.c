@@ -201,52 +201,6 @@ void st_to_utf8(const char *charset, const char *data, size_t len, struct buf *o
 
 /* ---------------- BODYSTRUCTURE walk ---------------- */
 
-/* A parsed s-expression node of a cached BODYSTRUCTURE string. */
-struct sx {
-    int type;            /* 'L' list, 'S' string, 'N' NIL, 'A' atom/number */
-    char *s;             /* strings and atoms, NUL-terminated */
-    struct sx *kids;
-    size_t nkids;
-};
-
-static void sx_free(struct sx *n)
-{
-    for (size_t i = 0; i < n->nkids; i++)
-        sx_free(&n->kids[i]);
-    free(n->kids);
-    free(n->s);
-}
-
-static int sx_parse(struct lex *l, struct sx *n, int depth)
-{
-    memset(n, 0, sizeof *n);
-    if (depth > 64)
-        return -1;
-    lex_skip_sp(l);
-    if (lex_accept(l, '(')) {
-        n->type = 'L';
-        for (;;) {
-            lex_skip_sp(l);
-            if (lex_accept(l, ')'))
-                return 0;
-            if (lex_at_end(l))
-                return -1;
-            n->kids = xrealloc(n->kids, (n->nkids + 1) * sizeof *n->kids);
-            if (sx_parse(l, &n->kids[n->nkids++], depth + 1) < 0)
-                return -1;
-        }
-    }
-    struct buf b = BUF_INIT;
-    int c = lex_peek(l);
-    if (lex_astring(l, &b) < 0) {
-        buf_free(&b);
-        return -1;
-    }
-    n->type = (c == '"' || c == '{') ? 'S' : (lex_eq(b.s, b.len, "NIL") ? 'N' : 'A');
-    n->s = buf_release(&b);
-    return 0;
-}
-
 static const char *sx_str(const struct sx *n, size_t i)
 {
     return i < n->nkids && (n->kids[i].type == 'S' || n->kids[i].type == 'A') ? n->kids[i].s : NULL;
@@ -329,10 +283,8 @@ void st_body_text(struct msgview *v, struct buf *out)
         }
         return;
     }
-    struct lex l;
     struct sx root;
-    lex_init(&l, bs, bslen);
-    if (sx_parse(&l, &root, 0) == 0)
+    if (sx_parse_string(bs, bslen, &root) == 0)
         walk(v, &root, "", out, 0);
     sx_free(&root);
     (void)buf_cstr(out);
