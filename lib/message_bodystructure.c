@@ -3,8 +3,9 @@
  * the case of the header, text parts without a charset get
  * ("charset" "us-ascii"), a part with no Content-Type is "text" "plain",
  * a multipart with no parts is written as an empty text/plain part,
- * Content-* fields count only in MIME parts (MIME-Version present, or a
- * child of a multipart), body-MD5 is the Content-MD5 value or NIL. */
+ * a Content-Type that does not parse gives "" "" and no parameters,
+ * Content-* fields count with or without MIME-Version (Dovecot does too),
+ * body-MD5 is the Content-MD5 value or NIL. */
 #include "message_internal.h"
 #include <stdlib.h>
 #include <string.h>
@@ -194,9 +195,12 @@ static void write_single(const struct render *r, uint32_t idx, const struct pinf
     if (p->flags & MP_RFC822) {
         buf_appendstr(b, "\"message\" \"rfc822\"");
         text = 0;
-    } else if (!pi->ct.type) {
+    } else if (!pi->have_ct) {
         buf_appendstr(b, "\"text\" \"plain\"");
         text = 1;
+    } else if (!pi->ct.ok) {
+        buf_appendstr(b, "\"\" \"\"");
+        text = 0;
     } else {
         text = strcasecmp(pi->ct.type, "text") == 0;
         imap_append_string(b, pi->ct.type, strlen(pi->ct.type));
@@ -236,11 +240,6 @@ static void write_part(const struct render *r, uint32_t idx, struct buf *b)
     const struct mpart *p = &r->t->p[idx];
     struct pinfo pi;
     pinfo_load(&pi, r->data + p->hdr.off, p->body.off - p->hdr.off);
-    if (!(p->flags & MP_IS_MIME)) {
-        /* without MIME-Version the Content-* fields are not MIME's (RFC 2045 4) */
-        pinfo_free(&pi);
-        memset(&pi, 0, sizeof(pi));
-    }
     buf_putc(b, '(');
     if (p->flags & MP_MULTIPART) write_multipart(r, idx, &pi, b);
     else write_single(r, idx, &pi, b);

@@ -1,6 +1,7 @@
 /* ENVELOPE (RFC 3501 7.4.2 / RFC 9051 7.5.2) from a header block, with
  * RFC 5322 address lists parsed into (name adl mailbox host) quadruples.
- * Shapes follow Dovecot 2.3: the last occurrence of a field wins, missing
+ * Shapes follow Dovecot 2.3: the last Date/Subject/Message-ID/In-Reply-To
+ * wins while repeated address fields add up, missing
  * mailbox/host parts read "MISSING_MAILBOX"/"MISSING_DOMAIN", a comment
  * after a bare addr-spec becomes the name, groups are framed by
  * (NIL NIL "group" NIL) ... (NIL NIL NIL NIL). */
@@ -164,17 +165,34 @@ static int parse_group(struct lex *lx, struct addr_out *ao)
     return 1;
 }
 
-static void render_address_list(const char *v, size_t len, struct buf *out)
+static void parse_address_list(const char *v, size_t len, struct addr_out *ao)
 {
     struct lex lx;
-    struct addr_out ao = { out, 0 };
     lex_init(&lx, v, len);
     while (lex_skip_cfws(&lx)) {
         if (*lx.p == ',' || *lx.p == ';') { lx.p++; continue; }
         const char *before = lx.p;
-        if (!parse_group(&lx, &ao)) parse_mailbox(&lx, &ao);
+        if (!parse_group(&lx, ao)) parse_mailbox(&lx, ao);
         if (lx.p == before) lx.p++;   /* always progress on garbage */
     }
+}
+
+/* Every occurrence of an address field adds to one list, as Dovecot
+ * merges repeated To:/Cc: fields. */
+static void render_addresses(const char *hdr, size_t len, const char *name, struct buf *out)
+{
+    struct hdr_iter it;
+    struct hdr_field f;
+    struct addr_out ao = { out, 0 };
+    struct buf v = BUF_INIT;
+    hdr_iter_init(&it, hdr, len);
+    while (hdr_iter_next(&it, &f)) {
+        if (!hdr_name_is(&f, name)) continue;
+        buf_truncate(&v, 0);
+        hdr_value_full(f.value, f.value_len, &v);
+        parse_address_list(v.s, v.len, &ao);
+    }
+    buf_free(&v);
     if (ao.count) buf_putc(out, ')');
     else buf_appendstr(out, "NIL");
 }
@@ -203,7 +221,7 @@ void msg_render_envelope(const char *hdr, size_t len, struct buf *out)
         if ((i == ENV_SENDER || i == ENV_REPLY_TO) && !val[i]) src = ENV_FROM;
         if (!val[src]) { buf_appendstr(out, "NIL"); continue; }
         buf_truncate(&v, 0);
-        hdr_value_nolf(val[src], vlen[src], &v);
+        hdr_value_full(val[src], vlen[src], &v);
         switch (i) {
         case ENV_SUBJECT:
             imap_append_string_for_humans(out, v.s, v.len);
@@ -212,7 +230,7 @@ void msg_render_envelope(const char *hdr, size_t len, struct buf *out)
             imap_append_nstring_nolf(out, v.s, v.len);
             break;
         default:
-            render_address_list(v.s, v.len, out);
+            render_addresses(hdr, len, env_names[src], out);
             break;
         }
     }

@@ -82,6 +82,13 @@ void hdr_value_nolf(const char *v, size_t len, struct buf *out)
     if (!out->s) buf_appendstr(out, "");
 }
 
+void hdr_value_full(const char *v, size_t len, struct buf *out)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!(v[i] == '\r' && i + 1 < len && v[i + 1] == '\n')) buf_putc(out, v[i]);
+    if (!out->s) buf_appendstr(out, "");
+}
+
 void hdr_value_unfold(const char *v, size_t len, struct buf *out)
 {
     size_t start = out->len;

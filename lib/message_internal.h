@@ -75,6 +75,9 @@ void hdr_iter_init(struct hdr_iter *it, const char *hdr, size_t len);
 int hdr_iter_next(struct hdr_iter *it, struct hdr_field *f);
 /* Value with CR and LF removed (Dovecot's "full value"). */
 void hdr_value_nolf(const char *v, size_t len, struct buf *out);
+/* Value with CRLF turned into LF, folding kept (what Dovecot's ENVELOPE
+ * starts from: a folded Subject then becomes a literal). */
+void hdr_value_full(const char *v, size_t len, struct buf *out);
 /* Value unfolded per RFC 5322 (CRLF before WSP removed), trailing
  * white space trimmed. */
 void hdr_value_unfold(const char *v, size_t len, struct buf *out);

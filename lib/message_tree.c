@@ -26,6 +26,7 @@ struct walk {
     uint32_t cur;
     int in_header;
     int limited;
+    size_t after_boundary;   /* offset just past the last boundary line */
 };
 
 static uint32_t new_part(struct walk *w, uint32_t parent, struct mpos at, uint32_t flags)
@@ -102,11 +103,13 @@ static void header_done(struct walk *w, uint32_t idx)
             p->flags |= MP_RFC822;
         else if (strcasecmp(ct.type, "multipart") == 0) {
             const char *b = msg_params_get(&ct.params, "boundary");
+            /* without a usable boundary it stays a multipart with no parts,
+             * which BODYSTRUCTURE writes as one empty text/plain part */
+            p->flags |= MP_MULTIPART;
+            if (strcasecmp(ct.subtype, "digest") == 0) p->flags |= MP_DIGEST;
             if (b && *b && room) {
                 size_t bl = strlen(b);
                 if (bl > MSG_MAX_BOUNDARY) bl = MSG_MAX_BOUNDARY;
-                p->flags |= MP_MULTIPART;
-                if (strcasecmp(ct.subtype, "digest") == 0) p->flags |= MP_DIGEST;
                 w->bowned[w->depth] = xstrndup(b, bl);
                 w->stack[w->depth].part = idx;
                 w->stack[w->depth].b = w->bowned[w->depth];
@@ -145,17 +148,24 @@ static int match_boundary(const struct walk *w, size_t ls, size_t ce, int *close
     return -1;
 }
 
-/* Ends every open part from cur up to (not including) stop at `at`. */
+/* Ends every open part from cur up to (not including) stop at `at`.
+ * The newline before a boundary line is the boundary's, except (as
+ * Dovecot counts it) the newline of a boundary line right before, and
+ * when a boundary cuts a header: then only the header gives the newline
+ * up and the parts around it keep it. */
 static void close_chain(struct walk *w, uint32_t stop, struct mpos at)
 {
     uint32_t idx = w->cur;
+    int strip = stop != MP_NONE && at.off != w->after_boundary;
+    if (w->in_header) {
+        struct mpart *p = &w->t->p[idx];
+        p->body = p->end = strip ? before_newline(w, at, p->hdr.off) : at;
+        idx = p->parent;
+        strip = 0;
+    }
     while (idx != MP_NONE && idx != stop) {
         struct mpart *p = &w->t->p[idx];
-        if (idx == w->cur && w->in_header)
-            p->body = stop == MP_NONE ? at : before_newline(w, at, p->hdr.off);
-        struct mpos e = before_newline(w, at, p->body.off);
-        if (stop == MP_NONE) e = at;   /* end of message: everything to EOF */
-        p->end = e;
+        p->end = strip ? before_newline(w, at, p->body.off) : at;
         idx = p->parent;
     }
 }
@@ -182,6 +192,7 @@ int mtree_build(const char *data, size_t len, struct mtree *t)
 {
     struct walk w;
     memset(&w, 0, sizeof(w));
+    w.after_boundary = (size_t)-1;
     memset(t, 0, sizeof(*t));
     w.data = data;
     w.len = len;
@@ -205,6 +216,7 @@ int mtree_build(const char *data, size_t len, struct mtree *t)
         int k = w.depth ? match_boundary(&w, ls, ce, &close) : -1;
         if (k >= 0) {
             on_boundary(&w, k, close, at, next);
+            w.after_boundary = next.off;
         } else if (w.in_header && nl && ce == ls) {
             /* the blank line ends the header and belongs to it */
             struct mpart *p = &t->p[w.cur];
