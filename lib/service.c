@@ -231,6 +231,7 @@ static int start_service(const struct service_ops *ops, int stdio_mode, int nres
     int rc = store_open(&st, 0);
     if (rc != STORE_OK) {
         log_error("cannot open the store: %s", store_strerror(rc));
+        fprintf(stderr, "%s: cannot open the store: %s\n", ops->name, store_strerror(rc));
         return 1;
     }
     if (ops->init && ops->init(st, nrest, rest) != 0) {

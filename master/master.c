@@ -300,6 +300,7 @@ static void stop_everything(struct master *m)
     services_close(m);
     m->stopping = 1;
     children_terminate(m, (int)config_int(CONF_MASTER_SHUTDOWN_GRACE));
+    services_free(m);
     jobs_free(m);
 }
 

@@ -73,7 +73,8 @@ pid_t spawn_process(const struct mc_entry *e, const char *conf, int listen_fd, i
 /* services.c */
 int services_open(struct master *m, const struct mconf *mc);
 int services_reload(struct master *m, const struct mconf *mc);
-void services_close(struct master *m);
+void services_close(struct master *m);   /* listeners only */
+void services_free(struct master *m);
 void services_maintain(struct master *m, time_t now);
 time_t services_next_timer(const struct master *m, time_t now);
 int services_want_poll(const struct service *s, time_t now);

@@ -134,9 +134,18 @@ int services_reload(struct master *m, const struct mconf *mc)
 
 void services_close(struct master *m)
 {
+    for (struct service *s = m->services; s; s = s->next) {
+        listener_close(s->fd, s->cfg->listen);
+        s->fd = -1;
+    }
+}
+
+void services_free(struct master *m)
+{
+    for (struct child *c = m->children; c; c = c->next) c->svc = NULL;
     for (struct service *s = m->services, *n; s; s = n) {
         n = s->next;
-        listener_close(s->fd, s->cfg->listen);
+        if (s->fd >= 0) listener_close(s->fd, s->cfg->listen);
         free(s);
     }
     m->services = NULL;
