@@ -130,6 +130,10 @@ struct staged_msg {
  * and parses the message into the cache if not cached yet. */
 int store_stage_message(struct store *st, const char *partition /* NULL: default */,
                         const char *data, size_t len, struct staged_msg *out);
+/* A staged message that will not be appended after all (e.g. the mailbox
+ * lock timed out): removes its file if this staging created it and nothing
+ * references it.  (store_mbtxn_abort does this for messages it was given.) */
+void store_stage_discard(struct store *st, const struct staged_msg *msg);
 
 /* ---- mailbox transactions: the only way to change a mailbox ---- */
 struct mbtxn;

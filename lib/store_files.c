@@ -294,7 +294,7 @@ static int gc_txn(struct store *st, DB_TXN *txn, void *rock)
 void store_file_gc(struct store *st, const char *guid, const char *partition)
 {
     struct gc_rock a = { guid, partition, 0 };
-    int r = store_run_txn(st, gc_txn, &a);
+    int r = store_run_txn_nosync(st, gc_txn, &a);
     if (r) log_warn("store: could not collect %s on %s: %s (verify will report it)", guid, partition,
                     store_strerror(r));
 }
@@ -371,4 +371,9 @@ void guidlist_free(struct guidlist *l)
 void guidlist_gc(struct store *st, struct guidlist *l)
 {
     for (size_t i = 0; i < l->n; i++) store_file_gc(st, l->v[i].guid, l->v[i].partition);
+}
+
+void store_stage_discard(struct store *st, const struct staged_msg *msg)
+{
+    if (msg && msg->created) store_file_gc(st, msg->guid, msg->partition);
 }

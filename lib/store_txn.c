@@ -381,6 +381,11 @@ int store_mbtxn_commit(struct mbtxn *t)
         guidlist_gc(t->st, &t->created);
     } else {
         guidlist_gc(t->st, &t->dropped);
+        /* Staged on another partition and cloned to ours: the original
+         * copy is referenced by nothing now (gc keeps it if it is). */
+        for (size_t i = 0; i < t->created.n; i++)
+            if (strcmp(t->created.v[i].partition, t->mb.partition))
+                store_file_gc(t->st, t->created.v[i].guid, t->created.v[i].partition);
     }
     mbtxn_free(t);
     return r;

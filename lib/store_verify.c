@@ -1,8 +1,406 @@
-/* store_verify: cross-checks the index against itself and the files. */
+/* store_verify: cross-checks the index against itself and against the
+ * message files, from one snapshot.  Each problem is reported as one
+ * human-readable line.  It runs on a quiescent store (or a backup): a
+ * message being staged right now would show up as an orphan file. */
 #include "store_internal.h"
+#include "config.h"
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <openssl/evp.h>
+
+/* ---- a small string -> counters map (open addressing) ---- */
+struct ment { char *key; uint64_t a, b; int seen; };
+struct smap { struct ment *v; size_t n, cap; };
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static struct ment *smap_find(struct smap *m, const char *key, int create)
+{
+    if (create && (m->n + 1) * 2 > m->cap) {
+        struct smap bigger = { xcalloc(m->cap ? m->cap * 2 : 256, sizeof *m->v), 0, m->cap ? m->cap * 2 : 256 };
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->v[i].key) continue;
+            size_t j = hash_str(m->v[i].key) & (bigger.cap - 1);
+            while (bigger.v[j].key) j = (j + 1) & (bigger.cap - 1);
+            bigger.v[j] = m->v[i];
+            bigger.n++;
+        }
+        free(m->v);
+        *m = bigger;
+    }
+    if (!m->cap) return NULL;
+    size_t j = hash_str(key) & (m->cap - 1);
+    while (m->v[j].key) {
+        if (!strcmp(m->v[j].key, key)) return &m->v[j];
+        j = (j + 1) & (m->cap - 1);
+    }
+    if (!create) return NULL;
+    m->v[j].key = xstrdup(key);
+    m->n++;
+    return &m->v[j];
+}
+
+static void smap_free(struct smap *m)
+{
+    for (size_t i = 0; i < m->cap; i++) free(m->v[i].key);
+    free(m->v);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- state ---- */
+struct mbent { struct mailbox_info mb; uint32_t exists; uint64_t size; };
+
+struct vstate {
+    struct store *st;
+    DB_TXN *txn;
+    store_verify_report report;
+    void *rock;
+    int problems;
+    struct mbent *mbs;
+    size_t nmbs, ambs;
+    struct smap ids;      /* uniqueid -> index+1 into mbs (in a) */
+    struct smap refs;     /* "guid partition" -> live records (a), size (b) */
+    struct smap quota;    /* root -> bytes (a), messages (b) */
+    struct smap files;    /* "guid partition" present in files.db */
+};
+
+static void problem(struct vstate *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct vstate *v, const char *fmt, ...)
+{
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    v->problems++;
+    if (v->report) v->report(line, v->rock);
+}
+
+static int open_cursor(struct vstate *v, enum store_db d, DBC **c)
+{
+    DB *db = v->st->db[d];
+    return store_dberr(v->st, db->cursor(db, v->txn, c, 0), "verify cursor");
+}
+
+/* mailboxes.db and mbrec.db agree both ways. */
+static int check_mailboxes(struct vstate *v)
+{
+    DBC *c;
+    int r = open_cursor(v, SDB_MAILBOXES, &c);
+    if (r) return r;
+    DBT key = { 0 }, data = { 0 };
+    int ret;
+    while ((ret = c->get(c, &key, &data, DB_NEXT)) == 0) {
+        char name[STORE_MAX_NAME], id[STORE_UNIQUEID_LEN + 1];
+        snprintf(name, sizeof name, "%.*s", (int)key.size, (const char *)key.data);
+        if (data.size != STORE_UNIQUEID_LEN) { problem(v, "mailbox %s: bad name entry", name); continue; }
+        memcpy(id, data.data, STORE_UNIQUEID_LEN);
+        id[STORE_UNIQUEID_LEN] = '\0';
+        struct mailbox_info mb;
+        r = store_mbrec_get(v->st, v->txn, id, &mb, 0);
+        if (r == STORE_ENOENT || (!r && strcmp(mb.name, name))) {
+            problem(v, "mailbox %s: name points to %s, whose record %s", name, id,
+                    r ? "is missing" : "has another name");
+            r = STORE_OK;
+            continue;
+        }
+        if (r) break;
+        if (v->nmbs == v->ambs) {
+            v->ambs = v->ambs ? 2 * v->ambs : 64;
+            v->mbs = xrealloc(v->mbs, v->ambs * sizeof *v->mbs);
+        }
+        v->mbs[v->nmbs] = (struct mbent){ .mb = mb };
+        smap_find(&v->ids, id, 1)->a = ++v->nmbs;
+    }
+    if (!r && ret != DB_NOTFOUND) r = store_dberr(v->st, ret, "verify mailboxes");
+    c->close(c);
+    if (r) return r;
+    if ((r = open_cursor(v, SDB_MBREC, &c))) return r;
+    while ((ret = c->get(c, &key, &data, DB_NEXT)) == 0) {
+        char id[STORE_UNIQUEID_LEN + 1];
+        snprintf(id, sizeof id, "%.*s", (int)key.size, (const char *)key.data);
+        if (!smap_find(&v->ids, id, 0)) problem(v, "mailbox record %s has no name entry", id);
+    }
+    if (ret != DB_NOTFOUND) r = store_dberr(v->st, ret, "verify mbrec");
+    c->close(c);
+    return r;
+}
+
+static void check_record(struct vstate *v, struct mbent *m, const struct msg_record *rec)
+{
+    const struct mailbox_info *mb = &m->mb;
+    if (rec->uid == 0 || rec->uid >= mb->uidnext)
+        problem(v, "mailbox %s: uid %u not below uidnext %u", mb->name, rec->uid, mb->uidnext);
+    if (rec->modseq == 0 || rec->modseq > mb->highestmodseq)
+        problem(v, "mailbox %s: uid %u modseq %llu above highestmodseq %llu", mb->name, rec->uid,
+                (unsigned long long)rec->modseq, (unsigned long long)mb->highestmodseq);
+    if ((rec->flags & FLAG_EXPUNGED) && rec->modseq <= mb->deletedmodseq)
+        problem(v, "mailbox %s: tombstone uid %u at or below deletedmodseq", mb->name, rec->uid);
+    /* The modseq index entry must point back at this record. */
+    unsigned char mk[MSKEY_LEN];
+    mskey(mk, mb->uniqueid, rec->modseq);
+    struct buf val = BUF_INIT;
+    int r = store_db_get(v->st, SDB_MODSEQ, v->txn, mk, sizeof mk, &val, 0);
+    if (r || val.len != 4 || get_be32((const unsigned char *)val.s) != rec->uid)
+        problem(v, "mailbox %s: uid %u modseq %llu missing from the modseq index", mb->name, rec->uid,
+                (unsigned long long)rec->modseq);
+    buf_free(&val);
+    if (rec->flags & FLAG_EXPUNGED) return;
+    m->exists++;
+    m->size += rec->size;
+    char k[256];
+    filekey(k, sizeof k, rec->guid, mb->partition);
+    struct ment *e = smap_find(&v->refs, k, 1);
+    e->a++;
+    e->b = rec->size;
+    if (mb->quotaroot[0]) {
+        e = smap_find(&v->quota, mb->quotaroot, 1);
+        e->a += rec->size;
+        e->b++;
+    }
+}
+
+static int check_records(struct vstate *v)
+{
+    DBC *c;
+    int r = open_cursor(v, SDB_RECORDS, &c);
+    if (r) return r;
+    DBT key = { 0 }, data = { 0 };
+    int ret;
+    while ((ret = c->get(c, &key, &data, DB_NEXT)) == 0) {
+        if (key.size != RECKEY_LEN) { problem(v, "records: malformed key"); continue; }
+        char id[STORE_UNIQUEID_LEN + 1];
+        memcpy(id, key.data, STORE_UNIQUEID_LEN);
+        id[STORE_UNIQUEID_LEN] = '\0';
+        struct msg_record rec;
+        rec.uid = get_be32((const unsigned char *)key.data + STORE_UNIQUEID_LEN);
+        struct ment *e = smap_find(&v->ids, id, 0);
+        if (!e) { problem(v, "record uid %u belongs to no mailbox (%s)", rec.uid, id); continue; }
+        if (msgrec_decode(data.data, data.size, &rec)) {
+            problem(v, "mailbox %s: uid %u: undecodable record", v->mbs[e->a - 1].mb.name, rec.uid);
+            continue;
+        }
+        check_record(v, &v->mbs[e->a - 1], &rec);
+    }
+    if (ret != DB_NOTFOUND) r = store_dberr(v->st, ret, "verify records");
+    c->close(c);
+    for (size_t i = 0; !r && i < v->nmbs; i++) {
+        const struct mbent *m = &v->mbs[i];
+        if (m->exists != m->mb.exists || m->size != m->mb.size)
+            problem(v, "mailbox %s: counters say %u messages / %llu bytes, records say %u / %llu", m->mb.name,
+                    m->mb.exists, (unsigned long long)m->mb.size, m->exists, (unsigned long long)m->size);
+    }
+    return r;
+}
+
+/* Every modseq index entry points at a record carrying that modseq. */
+static int check_modseq_index(struct vstate *v)
+{
+    DBC *c;
+    int r = open_cursor(v, SDB_MODSEQ, &c);
+    if (r) return r;
+    DBT key = { 0 }, data = { 0 };
+    struct buf val = BUF_INIT;
+    int ret;
+    while ((ret = c->get(c, &key, &data, DB_NEXT)) == 0) {
+        if (key.size != MSKEY_LEN || data.size != 4) { problem(v, "modseq index: malformed entry"); continue; }
+        char id[STORE_UNIQUEID_LEN + 1];
+        memcpy(id, key.data, STORE_UNIQUEID_LEN);
+        id[STORE_UNIQUEID_LEN] = '\0';
+        uint64_t modseq = get_be64((const unsigned char *)key.data + STORE_UNIQUEID_LEN);
+        struct msg_record rec;
+        rec.uid = get_be32(data.data);
+        unsigned char rk[RECKEY_LEN];
+        reckey(rk, id, rec.uid);
+        int e = store_db_get(v->st, SDB_RECORDS, v->txn, rk, sizeof rk, &val, 0);
+        if (!e) e = msgrec_decode(val.s, val.len, &rec);
+        if (e || rec.modseq != modseq)
+            problem(v, "modseq index: %s modseq %llu -> uid %u, which %s", id, (unsigned long long)modseq,
+                    rec.uid, e ? "does not exist" : "has another modseq");
+    }
+    if (ret != DB_NOTFOUND) r = store_dberr(v->st, ret, "verify modseq index");
+    buf_free(&val);
+    c->close(c);
+    return r;
+}
+
+static int file_digest(const char *path, char *hex, uint64_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL);
+    char buf[65536];
+    size_t n;
+    *size = 0;
+    while (ok && (n = fread(buf, 1, sizeof buf, f)) > 0) {
+        ok = EVP_DigestUpdate(ctx, buf, n);
+        *size += n;
+    }
+    if (ferror(f)) ok = 0;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (ok) ok = EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen == STORE_GUID_BINLEN;
+    EVP_MD_CTX_free(ctx);
+    fclose(f);
+    if (!ok) return -2;
+    guid_to_hex(md, hex);
+    return 0;
+}
+
+static void check_file(struct vstate *v, const char *guid, const char *partition, uint64_t want_size)
+{
+    char path[4400], hex[STORE_GUID_HEXLEN + 1];
+    uint64_t size;
+    if (!store_partition_dir(partition)) {
+        problem(v, "message %s: partition %s is not configured", guid, partition);
+        return;
+    }
+    store_message_path(partition, guid, path, sizeof path);
+    int r = file_digest(path, hex, &size);
+    if (r == -1) problem(v, "message file %s is missing (%s)", path, strerror(errno));
+    else if (r) problem(v, "message file %s could not be read", path);
+    else if (strcmp(hex, guid)) problem(v, "message file %s is corrupt: its SHA-1 is %s", path, hex);
+    else if (size != want_size)
+        problem(v, "message file %s: size %llu, index says %llu", path, (unsigned long long)size,
+                (unsigned long long)want_size);
+}
+
+/* files.db refcounts equal the live records; each file is intact. */
+static int check_files(struct vstate *v)
+{
+    DBC *c;
+    int r = open_cursor(v, SDB_FILES, &c);
+    if (r) return r;
+    DBT key = { 0 }, data = { 0 };
+    int ret;
+    while ((ret = c->get(c, &key, &data, DB_NEXT)) == 0) {
+        char k[256];
+        snprintf(k, sizeof k, "%.*s", (int)key.size, (const char *)key.data);
+        struct filerec f;
+        if (key.size <= STORE_GUID_HEXLEN + 1 || k[STORE_GUID_HEXLEN] != ' ' ||
+            filerec_decode(data.data, data.size, &f)) {
+            problem(v, "files: malformed entry %s", k);
+            continue;
+        }
+        smap_find(&v->files, k, 1);
+        struct ment *e = smap_find(&v->refs, k, 0);
+        uint64_t live = e ? e->a : 0;
+        if (e) e->seen = 1;
+        k[STORE_GUID_HEXLEN] = '\0';
+        const char *part = k + STORE_GUID_HEXLEN + 1;
+        if (live != f.refcount)
+            problem(v, "message %s on %s: reference count %u, but %llu records refer to it", k, part,
+                    f.refcount, (unsigned long long)live);
+        check_file(v, k, part, f.size);
+    }
+    if (ret != DB_NOTFOUND) r = store_dberr(v->st, ret, "verify files");
+    c->close(c);
+    for (size_t i = 0; !r && i < v->refs.cap; i++) {
+        struct ment *e = &v->refs.v[i];
+        if (!e->key || e->seen) continue;
+        char k[256];
+        snprintf(k, sizeof k, "%s", e->key);
+        k[STORE_GUID_HEXLEN] = '\0';
+        problem(v, "message %s on %s: %llu records refer to it but it has no reference count", k,
+                k + STORE_GUID_HEXLEN + 1, (unsigned long long)e->a);
+        check_file(v, k, k + STORE_GUID_HEXLEN + 1, e->b);
+    }
+    return r;
+}
+
+static int check_quota(struct vstate *v)
+{
+    DBC *c;
+    int r = open_cursor(v, SDB_QUOTA, &c);
+    if (r) return r;
+    DBT key = { 0 }, data = { 0 };
+    int ret;
+    while ((ret = c->get(c, &key, &data, DB_NEXT)) == 0) {
+        char root[STORE_MAX_NAME];
+        snprintf(root, sizeof root, "%.*s", (int)key.size, (const char *)key.data);
+        struct quota q;
+        if (quota_decode(data.data, data.size, &q)) { problem(v, "quota %s: undecodable", root); continue; }
+        struct ment *e = smap_find(&v->quota, root, 0);
+        uint64_t bytes = e ? e->a : 0, msgs = e ? e->b : 0;
+        if (e) e->seen = 1;
+        if (bytes != q.storage_used || msgs != q.messages_used)
+            problem(v, "quota %s: usage %llu bytes / %llu messages, records say %llu / %llu", root,
+                    (unsigned long long)q.storage_used, (unsigned long long)q.messages_used,
+                    (unsigned long long)bytes, (unsigned long long)msgs);
+    }
+    if (ret != DB_NOTFOUND) r = store_dberr(v->st, ret, "verify quota");
+    c->close(c);
+    for (size_t i = 0; !r && i < v->quota.cap; i++) {
+        struct ment *e = &v->quota.v[i];
+        if (e->key && !e->seen && (e->a || e->b))
+            problem(v, "quota root %s: %llu messages count against it but it has no usage record", e->key,
+                    (unsigned long long)e->b);
+    }
+    return r;
+}
+
+/* Files under partition/objects that the index does not know. */
+static void check_orphans_dir(struct vstate *v, const char *part, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        char k[256];
+        filekey(k, sizeof k, de->d_name, part);
+        if (strlen(de->d_name) == STORE_GUID_HEXLEN && smap_find(&v->files, k, 0)) continue;
+        problem(v, "orphan file %s/%s (no index entry)", dir, de->d_name);
+    }
+    closedir(d);
+}
+
+static void check_orphans(struct vstate *v)
+{
+    for (int i = 0; i < config_partition_count(); i++) {
+        const char *part = config_partition_name(i);
+        char objects[4200];
+        snprintf(objects, sizeof objects, "%s/objects", config_partition(part));
+        DIR *d = opendir(objects);
+        if (!d) continue;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            if (de->d_name[0] == '.') continue;
+            char sub[4500];
+            snprintf(sub, sizeof sub, "%s/%s", objects, de->d_name);
+            check_orphans_dir(v, part, sub);
+        }
+        closedir(d);
+    }
+}
 
 int store_verify(struct store *st, store_verify_report report, void *rock)
 {
-    (void)st; (void)report; (void)rock;
-    return 0;
+    struct vstate v = { .st = st, .report = report, .rock = rock };
+    int r = store_snapshot_begin(st, &v.txn);
+    if (!r) r = check_mailboxes(&v);
+    if (!r) r = check_records(&v);
+    if (!r) r = check_modseq_index(&v);
+    if (!r) r = check_files(&v);
+    if (!r) r = check_quota(&v);
+    if (v.txn) v.txn->commit(v.txn, 0);
+    if (!r) check_orphans(&v);
+    if (r) problem(&v, "verify stopped early: %s", store_strerror(r));
+    free(v.mbs);
+    smap_free(&v.ids);
+    smap_free(&v.refs);
+    smap_free(&v.quota);
+    smap_free(&v.files);
+    return v.problems;
 }

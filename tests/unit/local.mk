@@ -1,3 +1,4 @@
 include tests/unit/core.mk
 include tests/unit/config.mk
 include tests/unit/auth.mk
+include tests/unit/store.mk
