@@ -1,2 +1,4 @@
 man_MANS += man/satchelctl.8 man/satchel.conf.5
 EXTRA_DIST += man/satchelctl.8 man/satchel.conf.5
+man_MANS += man/master.8 man/master.conf.5
+EXTRA_DIST += man/master.8 man/master.conf.5
