@@ -232,6 +232,13 @@ int store_kv_scan(struct store *st, enum store_kv_table t, const char *prefix, s
 /* Calls report once per problem found; returns the number of problems. */
 typedef void (*store_verify_report)(const char *problem, void *rock);
 int store_verify(struct store *st, store_verify_report report, void *rock);
+/* Removes files under each partition's objects/ that no index entry refers
+ * to and that are older than min_age seconds (left by a crash between
+ * staging and commit, or by an interrupted write).  Online use needs a
+ * min_age well above lock_timeout (e.g. 3600) so that a staging in
+ * progress is never taken; 0 is fine on a quiescent store.  Reports each
+ * removal and returns how many files were removed. */
+int store_remove_orphans(struct store *st, time_t min_age, store_verify_report report, void *rock);
 
 /* Helpers for user mailbox names. */
 /* "user/<user>" into buf. */

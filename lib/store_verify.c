@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include <openssl/evp.h>
 
 /* ---- a small string -> counters map (open addressing) ---- */
@@ -403,4 +405,70 @@ int store_verify(struct store *st, store_verify_report report, void *rock)
     smap_free(&v.quota);
     smap_free(&v.files);
     return v.problems;
+}
+
+/* ---- orphan removal ---- */
+struct orphan_rock { struct store *st; time_t cutoff; store_verify_report report; void *rock; int removed; };
+
+static int has_entry(struct store *st, const char *guid, const char *part)
+{
+    char k[256];
+    size_t klen = filekey(k, sizeof k, guid, part);
+    struct buf v = BUF_INIT;
+    DB_TXN *txn;
+    int r = store_snapshot_begin(st, &txn);
+    if (!r) {
+        r = store_db_get(st, SDB_FILES, txn, k, klen, &v, 0);
+        txn->commit(txn, 0);
+    }
+    buf_free(&v);
+    return r != STORE_ENOENT;   /* errors count as "keep" */
+}
+
+static void remove_orphans_dir(struct orphan_rock *o, const char *part, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        char path[4800], line[5000];
+        struct stat sb;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (lstat(path, &sb) || !S_ISREG(sb.st_mode) || sb.st_mtime > o->cutoff) continue;
+        int is_guid = strlen(de->d_name) == STORE_GUID_HEXLEN && strspn(de->d_name, "0123456789abcdef") == STORE_GUID_HEXLEN;
+        if (is_guid) {
+            if (has_entry(o->st, de->d_name, part)) continue;
+            /* Re-checked under the files.db lock, as for any last reference. */
+            store_file_gc(o->st, de->d_name, part);
+            if (access(path, F_OK) == 0) continue;
+        } else if (unlink(path)) {
+            continue;
+        }
+        o->removed++;
+        snprintf(line, sizeof line, "removed orphan file %s", path);
+        if (o->report) o->report(line, o->rock);
+    }
+    closedir(d);
+}
+
+int store_remove_orphans(struct store *st, time_t min_age, store_verify_report report, void *rock)
+{
+    struct orphan_rock o = { st, time(NULL) - min_age, report, rock, 0 };
+    for (int i = 0; i < config_partition_count(); i++) {
+        const char *part = config_partition_name(i);
+        char objects[4200];
+        snprintf(objects, sizeof objects, "%s/objects", config_partition(part));
+        DIR *d = opendir(objects);
+        if (!d) continue;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            if (de->d_name[0] == '.') continue;
+            char sub[4500];
+            snprintf(sub, sizeof sub, "%s/%s", objects, de->d_name);
+            remove_orphans_dir(&o, part, sub);
+        }
+        closedir(d);
+    }
+    return o.removed;
 }
