@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes the corpus messages (NAME.eml). The .eml files are the source of
-truth; this only documents how they were made. 30-8bit-garbage was then
-edited to avoid a NUL byte (IMAP APPEND cannot carry one in a literal)."""
+truth; this only documents how they were made. 30-8bit-garbage is
+written without a NUL byte (IMAP APPEND cannot carry one in a literal)."""
 import os, base64
 D = os.path.dirname(os.path.abspath(__file__))
 def w(name, text, crlf=True):
@@ -564,4 +564,4 @@ Content-Transfer-Encoding: base64
 """ + base64.encodebytes(inner.replace("\n", "\r\n").encode()).decode() + """--B6--
 """)
 
-w("30-8bit-garbage", b"Date: Tue, 11 Apr 2023 10:00:00 +0000\r\nFrom: \xff\xfe garbage <g@example.com>\r\nTo: you@example.com\r\nSubject: \x80\x81\x82 bytes\r\nContent-Type: text/plain; charset=\"\xe9\xe9\"\r\nMIME-Version: 1.0\r\n\r\n\x00\x01\x02 binary \xff body\r\n", crlf=False)
+w("30-8bit-garbage", b"Date: Tue, 11 Apr 2023 10:00:00 +0000\r\nFrom: \xff\xfe garbage <g@example.com>\r\nTo: you@example.com\r\nSubject: \x80\x81\x82 bytes\r\nContent-Type: text/plain; charset=\"\xe9\xe9\"\r\nMIME-Version: 1.0\r\n\r\n\x01\x02\x03 binary \xff body\r\n", crlf=False)

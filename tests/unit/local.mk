@@ -2,3 +2,4 @@ include tests/unit/core.mk
 include tests/unit/config.mk
 include tests/unit/auth.mk
 include tests/unit/store.mk
+include tests/unit/message.mk
