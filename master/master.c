@@ -307,7 +307,8 @@ static void stop_everything(struct master *m)
 /* ---- start-up ---- */
 static void usage(void)
 {
-    fprintf(stderr, "usage: master [-D] [-C satchel.conf] [-p pidfile]\n");
+    fprintf(stderr, "usage: master [-D] [-C satchel.conf] [-p pidfile]\n"
+                    "       master -t [-C satchel.conf]   (check both config files and exit)\n");
     exit(64);
 }
 
@@ -374,15 +375,21 @@ int main(int argc, char **argv)
     const char *conf = CONFIG_DEFAULT_PATH, *pidopt = NULL;
     struct master m;
     memset(&m, 0, sizeof m);
-    int opt;
-    while ((opt = getopt(argc, argv, "C:Dp:")) != -1) {
+    int opt, check_only = 0;
+    while ((opt = getopt(argc, argv, "C:Dp:t")) != -1) {
         if (opt == 'C') conf = optarg;
         else if (opt == 'D') m.foreground = 1;
         else if (opt == 'p') pidopt = optarg;
+        else if (opt == 't') check_only = 1;
         else usage();
     }
     if (optind != argc) usage();
     load_configs(&m, conf);
+    if (check_only) {
+        printf("%s and %s are valid\n", m.conf_path, m.mc.path);
+        mconf_free(&m.mc);
+        return 0;
+    }
     set_pid_path(pidopt);
     if (!m.foreground) daemonize();
     int failed = start_up(&m) < 0;

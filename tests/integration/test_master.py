@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, Suite, free_port
+from conftest import BUILD, SRC, Suite, free_port
 
 MASTER = os.path.join(BUILD, "master", "master")
 ECHOD = os.path.join(BUILD, "master", "test-echod")
@@ -641,3 +641,41 @@ def test_service_refuses_bad_config_and_missing_listener(run):
     p = subprocess.run([ECHOD, "-C", r2.conf], capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
     assert p.returncode != 0
     assert "no listening socket" in p.stderr
+
+
+# ---- documentation ----
+
+def _demo_table():
+    with open(os.path.join(SRC, "demo")) as f:
+        text = f.read()
+    start = text.index('cat > "$data/master.conf" <<CONF\n') + len('cat > "$data/master.conf" <<CONF\n')
+    return text[start:text.index("\nCONF\n", start)].splitlines()
+
+
+def _man_example():
+    with open(os.path.join(SRC, "man", "master.conf.5")) as f:
+        lines = f.read().splitlines()
+    i = lines.index("# Written by ./demo: the service table (see man/master.conf.5).")
+    j = lines.index(".RE", i)
+    return [ln.replace("\\-", "-") for ln in lines[i:j]]
+
+
+def test_man_example_is_the_demo_table_and_valid(run):
+    table = _demo_table()
+    assert _man_example() == table
+    r = run()
+    with open(r.master_conf, "w") as f:
+        f.write("\n".join(table).replace("$bin", BUILD).replace("$data", r.root) + "\n")
+    p = subprocess.run([MASTER, "-t", "-C", r.conf], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "valid" in p.stdout
+
+
+def test_check_option_reports_errors(run):
+    r = run()
+    with open(r.master_conf, "w") as f:
+        f.write("SERVICES {\n  x cmd=\"/bin/true\" listen=\"127.0.0.1:1\" maxchild=0\n}\n")
+    p = subprocess.run([MASTER, "-t", "-C", r.conf], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 75
+    assert f"{r.master_conf}:2: maxchild" in p.stderr
+    assert not os.path.exists(r.pidfile)
