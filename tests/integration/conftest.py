@@ -155,7 +155,7 @@ class Suite:
     def deliver(self, rcpt, msg, sender="sender@example.com"):
         """Deliver one message over LMTP; returns the per-recipient reply dict."""
         with self.lmtp() as c:
-            c.lhlo("test.example")
+            c.ehlo("test.example")   # smtplib.LMTP sends LHLO for ehlo()
             return c.sendmail(sender, rcpt, msg)
 
 
