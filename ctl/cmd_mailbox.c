@@ -174,11 +174,78 @@ static int mailbox_move(int argc, char **argv)
     return r ? store_err("cannot move mailbox", name, r) : CTL_OK;
 }
 
+/* RFC 4314 rights letters (plus the obsolete c and d that clients still send). */
+static int valid_rights(const char *r)
+{
+    if (!*r) return 0;
+    for (; *r; r++)
+        if (!strchr("lrswipkxtecda", *r)) return 0;
+    return 1;
+}
+
+/* acl with user's entry replaced by rights ("" drops it) into out. */
+static void acl_replace(const char *acl, const char *user, const char *rights, struct buf *out)
+{
+    char *copy = xstrdup(acl);
+    char *save = NULL;
+    for (char *who = strtok_r(copy, "\t", &save); who; who = strtok_r(NULL, "\t", &save)) {
+        char *r = strtok_r(NULL, "\t", &save);
+        if (!r || !strcmp(who, user)) continue;
+        buf_printf(out, "%s%s\t%s", out->len ? "\t" : "", who, r);
+    }
+    if (*rights) buf_printf(out, "%s%s\t%s", out->len ? "\t" : "", user, rights);
+    free(copy);
+}
+
+static int mailbox_setacl(int argc, char **argv)
+{
+    const char *pos[3];
+    int rc = ctl_args(argc, argv, NULL, pos, 3, 3, NULL);
+    if (rc) return rc;
+    const char *user = pos[1], *rights = pos[2];
+    if (!*user || strpbrk(user, " \t")) return ctl_usage("mailbox setacl: bad identifier '%s'", user);
+    if (!strcmp(rights, "none")) rights = "";
+    else if (!valid_rights(rights)) return ctl_usage("mailbox setacl: bad rights '%s' (letters of lrswipkxtecda, or none)", rights);
+    char name[STORE_MAX_NAME];
+    ctl_mailbox_name(pos[0], name, sizeof name);
+    struct store *st = ctl_store(0);
+    if (!st) return CTL_FAIL;
+    struct mailbox_info mb;
+    int r = store_mailbox_lookup(st, name, &mb);
+    if (r) return store_err("cannot look up mailbox", name, r);
+    struct buf acl = BUF_INIT;
+    acl_replace(mb.acl, user, rights, &acl);
+    r = store_mailbox_set_acl(st, name, buf_cstr(&acl));
+    buf_free(&acl);
+    return r ? store_err("cannot set the ACL of", name, r) : CTL_OK;
+}
+
+static int mailbox_getacl(int argc, char **argv)
+{
+    const char *pos[1];
+    int rc = ctl_args(argc, argv, NULL, pos, 1, 1, NULL);
+    if (rc) return rc;
+    char name[STORE_MAX_NAME];
+    ctl_mailbox_name(pos[0], name, sizeof name);
+    struct store *st = ctl_store(0);
+    if (!st) return CTL_FAIL;
+    struct mailbox_info mb;
+    int r = store_mailbox_lookup(st, name, &mb);
+    if (r) return store_err("cannot look up mailbox", name, r);
+    char *save = NULL;
+    for (char *who = strtok_r(mb.acl, "\t", &save); who; who = strtok_r(NULL, "\t", &save)) {
+        char *rights = strtok_r(NULL, "\t", &save);
+        printf("%s %s\n", who, rights ? rights : "");
+    }
+    return CTL_OK;
+}
+
 int cmd_mailbox(int argc, char **argv)
 {
     static const struct ctl_sub subs[] = {
         { "create", mailbox_create }, { "delete", mailbox_delete }, { "rename", mailbox_rename },
-        { "list", mailbox_list }, { "status", mailbox_status }, { "move", mailbox_move }, { NULL, NULL },
+        { "list", mailbox_list }, { "status", mailbox_status }, { "move", mailbox_move },
+        { "setacl", mailbox_setacl }, { "getacl", mailbox_getacl }, { NULL, NULL },
     };
     return ctl_dispatch("mailbox", subs, argc, argv);
 }

@@ -7,14 +7,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
-/* The password from argv, or one line of standard input. */
-static char *get_password(const char *given)
+/* The password from argv, or one line of standard input; on a terminal,
+ * after a prompt and without echo. */
+static char *get_password(const char *given, const char *user)
 {
     if (given) return xstrdup(given);
+    struct termios saved, quiet;
+    int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+    if (tty) {
+        fprintf(stderr, "Password for %s: ", user);
+        quiet = saved;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
     char *line = NULL;
     size_t cap = 0;
     ssize_t n = getline(&line, &cap, stdin);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        fputc('\n', stderr);
+    }
     if (n < 0) { free(line); return NULL; }
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
     return line;
@@ -49,7 +64,7 @@ static int user_add(int argc, char **argv)
     if (!*user || strchr(user, '/')) return ctl_fail("bad user name '%s'", pos[0]);
     if (ctl_auth() < 0) return CTL_FAIL;
     if (auth_user_exists(user)) return ctl_fail("user %s already exists", user);
-    char *pw = get_password(n > 1 ? pos[1] : NULL);
+    char *pw = get_password(n > 1 ? pos[1] : NULL, user);
     if (!pw || !*pw) { wipe_free(pw); return ctl_fail("user %s: no password given", user); }
     struct store *st = ctl_store(0);
     if (!st) { wipe_free(pw); return CTL_FAIL; }
@@ -143,7 +158,7 @@ static int user_passwd(int argc, char **argv)
     auth_canon_user(pos[0], user, sizeof user);
     if (ctl_auth() < 0) return CTL_FAIL;
     if (!auth_user_exists(user)) return ctl_fail("no such user %s", user);
-    char *pw = get_password(n > 1 ? pos[1] : NULL);
+    char *pw = get_password(n > 1 ? pos[1] : NULL, user);
     if (!pw || !*pw) { wipe_free(pw); return ctl_fail("user %s: no password given", user); }
     rc = auth_user_setpass(user, pw, 0, err, sizeof err);
     wipe_free(pw);

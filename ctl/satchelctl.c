@@ -24,6 +24,8 @@ static const char usage_text[] =
     "  mailbox list [PREFIX]\n"
     "  mailbox status NAME\n"
     "  mailbox move NAME PARTITION\n"
+    "  mailbox setacl NAME IDENTIFIER RIGHTS|none\n"
+    "  mailbox getacl NAME\n"
     "Quota:\n"
     "  quota set ROOT [--storage SIZE|none] [--messages N|none]\n"
     "  quota show ROOT\n"

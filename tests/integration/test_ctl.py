@@ -63,7 +63,7 @@ def test_help_lists_every_command():
     assert run("help").stdout == r.stdout
     assert run("-h").stdout == r.stdout
     for cmd in ["user add", "user del", "user passwd", "user list", "mailbox create", "mailbox delete",
-                "mailbox rename", "mailbox list", "mailbox status", "mailbox move", "quota set", "quota show",
+                "mailbox rename", "mailbox list", "mailbox status", "mailbox move", "mailbox setacl", "mailbox getacl", "quota set", "quota show",
                 "append", "fetch", "config check", "config dump", "config describe", "verify", "recover",
                 "checkpoint", "expire", "replog"]:
         assert f"  {cmd}" in r.stdout, cmd
@@ -431,3 +431,22 @@ def test_recover_checkpoint_expire_replog(st):
     inbox = status(st, "user/alice")
     assert any(line.split()[1:4] == ["MAILBOX", "user/alice", inbox["uniqueid"]] for line in log)
     assert st.ctl("verify", check=False).returncode == 0
+
+
+def test_mailbox_setacl_getacl(st):
+    assert st.ctl("mailbox", "getacl", "user/alice").stdout == ""
+    st.ctl("mailbox", "setacl", "user/alice", "bob", "lrs")
+    st.ctl("mailbox", "setacl", "alice:", "anyone", "p")
+    assert st.ctl("mailbox", "getacl", "user/alice").stdout == "bob lrs\nanyone p\n"
+    st.ctl("mailbox", "setacl", "user/alice", "bob", "lrswi")     # replaces, keeps the order of others
+    assert st.ctl("mailbox", "getacl", "user/alice").stdout == "anyone p\nbob lrswi\n"
+    assert status(st, "user/alice")["acl"] == "anyone\tp\tbob\tlrswi"
+    st.ctl("mailbox", "setacl", "user/alice", "anyone", "none")
+    assert st.ctl("mailbox", "getacl", "user/alice").stdout == "bob lrswi\n"
+    r = st.ctl("mailbox", "setacl", "user/alice", "bob", "lrz", check=False)
+    assert r.returncode == USAGE and "bad rights 'lrz'" in r.stderr
+    r = st.ctl("mailbox", "setacl", "user/nobody", "bob", "lr", check=False)
+    assert r.returncode == 1 and "mailbox user/nobody does not exist" in r.stderr
+    r = st.ctl("mailbox", "getacl", "user/nobody", check=False)
+    assert r.returncode == 1 and "mailbox user/nobody does not exist" in r.stderr
+    assert any(" MAILBOX user/alice " in line for line in st.ctl("replog").stdout.splitlines())
