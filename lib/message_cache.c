@@ -8,14 +8,29 @@
  *       u64 hdr_off, hdr_len, body_off, body_len
  *       u32 parent, first_child, next, flags   char encoding[16]
  *   i64 sent date
+ *   u32 CRC-32 (zlib) of everything before it
  * Parts are stored in pre-order, so every link points forward; open checks
- * that and every length, so a damaged blob is refused, never over-read. */
+ * the CRC, that and every length, so a damaged blob is refused, never
+ * over-read, and its ranges cannot point past the message it was made of. */
 #include "message.h"
 #include "message_internal.h"
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <zlib.h>
+
+uint32_t msg_blob_crc(const char *p, size_t len)
+{
+    uLong crc = crc32(0L, Z_NULL, 0);
+    while (len > 0) {
+        uInt n = len > 0x40000000u ? 0x40000000u : (uInt)len;
+        crc = crc32(crc, (const Bytef *)p, n);
+        p += n;
+        len -= n;
+    }
+    return (uint32_t)crc;
+}
 
 uint32_t msg_get_u32(const char *p)
 {
@@ -89,9 +104,11 @@ static int parts_valid(const struct msg_cache *c, uint64_t msglen)
 int message_cache_open(const char *blob, size_t len, struct msg_cache *c)
 {
     memset(c, 0, sizeof(*c));
-    if (!blob || len < 12 || memcmp(blob, MSG_BLOB_MAGIC, 3) != 0 ||
+    if (!blob || len < 16 || memcmp(blob, MSG_BLOB_MAGIC, 3) != 0 ||
         (unsigned char)blob[3] != MSG_BLOB_VERSION)
         return -1;
+    if (msg_get_u32(blob + len - 4) != msg_blob_crc(blob, len - 4)) return -1;
+    len -= 4;
     uint64_t msglen = msg_get_u64(blob + 4);
     struct rd r = { blob + 12, blob + len };
     if (rd_section(&r, &c->envelope, &c->envelope_len) < 0 ||
@@ -109,7 +126,7 @@ int message_cache_open(const char *blob, size_t len, struct msg_cache *c)
     if (r.end - r.p != 8) return -1;
     c->sent_date = (time_t)(int64_t)msg_get_u64(r.p);
     c->blob = blob;
-    c->len = len;
+    c->len = len + 4;
     if (!parts_valid(c, msglen)) { memset(c, 0, sizeof(*c)); return -1; }
     /* header records must tile their section exactly */
     for (size_t o = 0; o < c->headers_len;) {

@@ -133,6 +133,7 @@ void msg_part_encoding(const char *hdr, size_t len, char *enc, size_t enclen);
 void msg_put_u32(struct buf *b, uint32_t v);
 void msg_put_u64(struct buf *b, uint64_t v);
 uint32_t msg_get_u32(const char *p);
+uint32_t msg_blob_crc(const char *p, size_t len);
 uint64_t msg_get_u64(const char *p);
 /* Index of a cached header field name, or -1. */
 int msg_cached_field_index(const char *name, size_t len);

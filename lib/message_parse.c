@@ -80,6 +80,7 @@ int message_parse(const char *data, size_t len, struct buf *blob)
     msg_render_bodystructure(data, &t, 0, 1, &bs);
     collect_headers(data, root->body.off, &hdrs, &date);
 
+    size_t start = blob->len;   /* the caller's buffer may hold more before */
     buf_append(blob, MSG_BLOB_MAGIC, 3);
     buf_putc(blob, (char)MSG_BLOB_VERSION);
     msg_put_u64(blob, len);
@@ -89,6 +90,7 @@ int message_parse(const char *data, size_t len, struct buf *blob)
     put_section(blob, &hdrs);
     put_parts(data, &t, blob);
     msg_put_u64(blob, (uint64_t)(int64_t)date);
+    msg_put_u32(blob, msg_blob_crc(blob->s + start, blob->len - start));
 
     buf_free(&env);
     buf_free(&body);

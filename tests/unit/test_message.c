@@ -341,18 +341,11 @@ static void test_blob_damage(void **state)
     memcpy(copy, p.blob.s, p.blob.len);
     copy[3] = 99;   /* unknown version */
     assert_int_equal(message_cache_open(copy, p.blob.len, &c), -1);
-    /* any single flipped byte: either refused or still safe to use */
+    /* any flipped byte is caught (CRC-32 over the blob) */
     for (size_t i = 0; i < p.blob.len; i++) {
         memcpy(copy, p.blob.s, p.blob.len);
         copy[i] ^= (char)0xa5;
-        if (message_cache_open(copy, p.blob.len, &c) == 0) {
-            size_t off, len;
-            if (message_cache_section(&c, "2.1", &off, &len) == 0)
-                assert_true(off <= p.len && len <= p.len - off);
-            struct buf b = BUF_INIT;
-            message_cache_header(&c, "From", &b);
-            buf_free(&b);
-        }
+        assert_int_equal(message_cache_open(copy, p.blob.len, &c), -1);
     }
     assert_int_equal(message_cache_open(NULL, 0, &c), -1);
     free(copy);

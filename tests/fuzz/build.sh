@@ -1,0 +1,15 @@
+#!/bin/sh
+# Builds the libFuzzer harness for the MIME parser with Debian's clang
+# (apt-get install -y clang), ASan and UBSan, straight from the lib sources.
+# Usage: tests/fuzz/build.sh [OUTDIR]     (default: /tmp/satchel-fuzz)
+# Then see tests/fuzz/README for how to run it.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+out=${1:-/tmp/satchel-fuzz}
+mkdir -p "$out"
+clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -I"$top/lib" \
+    "$here/fuzz_message.c" "$top"/lib/message_*.c "$top/lib/buf.c" -lz \
+    -o "$out/fuzz_message"
+echo "built $out/fuzz_message"
