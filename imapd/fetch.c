@@ -60,11 +60,13 @@ static int split_section(const char *spec, size_t len, int binary, struct fetch_
     size_t tlen = len - (size_t)(text - spec);
     if (part_end == 0 && i != 0)
         return -1;
+    if (part_end && part_end < len && tlen == 0)
+        return -1;                          /* "1." */
     if (binary && tlen)
         return -1;                          /* section-binary = [section-part] */
-    if (tlen && !lex_eq(text, tlen, "HEADER") && !lex_eq(text, tlen, "TEXT") &&
-        !lex_eq(text, tlen, "HEADER.FIELDS") && !lex_eq(text, tlen, "HEADER.FIELDS.NOT") &&
-        !(part_end && lex_eq(text, tlen, "MIME")))
+    if (tlen && !lx_eq(text, tlen, "HEADER") && !lx_eq(text, tlen, "TEXT") &&
+        !lx_eq(text, tlen, "HEADER.FIELDS") && !lx_eq(text, tlen, "HEADER.FIELDS.NOT") &&
+        !(part_end && lx_eq(text, tlen, "MIME")))
         return -1;
     it->part = xstrndup(spec, part_end);
     it->text = xstrndup(text, tlen);
@@ -80,15 +82,15 @@ static int split_section(const char *spec, size_t len, int binary, struct fetch_
 }
 
 /* "(" header-fld-name *(SP header-fld-name) ")" into it->fields and label. */
-static int parse_field_list(struct lex *l, struct fetch_item *it, struct buf *label)
+static int parse_field_list(struct lx *l, struct fetch_item *it, struct buf *label)
 {
     size_t n = 0;
     struct buf name = BUF_INIT;
-    if (!lex_accept(l, '('))
+    if (!lx_accept(l, '('))
         return -1;
     buf_appendstr(label, " (");
     for (;;) {
-        if (lex_astring(l, &name) < 0 || name.len == 0 || memchr(name.s, ':', name.len) ||
+        if (lx_astring(l, &name) < 0 || name.len == 0 || memchr(name.s, ':', name.len) ||
             memchr(name.s, '\0', name.len)) {
             buf_free(&name);
             return -1;
@@ -99,9 +101,9 @@ static int parse_field_list(struct lex *l, struct fetch_item *it, struct buf *la
         if (n > 1)
             buf_putc(label, ' ');
         fetch_format_string(name.s, name.len, label);
-        if (lex_accept(l, ')'))
+        if (lx_accept(l, ')'))
             break;
-        if (!lex_accept(l, ' ')) {
+        if (!lx_accept(l, ' ')) {
             buf_free(&name);
             return -1;
         }
@@ -112,39 +114,39 @@ static int parse_field_list(struct lex *l, struct fetch_item *it, struct buf *la
 }
 
 /* "[" section "]" ["<" number "." nz-number ">"] after BODY / BINARY. */
-static int parse_section(struct lex *l, struct fetch_item *it, const char *labelname,
+static int parse_section(struct lx *l, struct fetch_item *it, const char *labelname,
                          int allow_partial, const char **err)
 {
     struct buf label = BUF_INIT;
     const char *spec;
     size_t slen;
-    if (!lex_accept(l, '[')) {
+    if (!lx_accept(l, '[')) {
         *err = "Expected [ after body item";
         return -1;
     }
-    slen = lex_atom(l, &spec, 1);
+    slen = lx_atom(l, &spec, 1);
     if (split_section(spec, slen, it->kind != FI_SECTION, it) < 0) {
         *err = "Invalid section specification";
         return -1;
     }
     buf_printf(&label, "%s[%s", labelname, it->section);
     if (!strncmp(it->text, "HEADER.FIELDS", 13)) {
-        if (!lex_accept(l, ' ') || parse_field_list(l, it, &label) < 0) {
+        if (!lx_accept(l, ' ') || parse_field_list(l, it, &label) < 0) {
             buf_free(&label);
             *err = "Invalid header field list";
             return -1;
         }
     }
-    if (!lex_accept(l, ']')) {
+    if (!lx_accept(l, ']')) {
         buf_free(&label);
         *err = "Expected ] after section";
         return -1;
     }
     buf_putc(&label, ']');
-    if (allow_partial && lex_accept(l, '<')) {
+    if (allow_partial && lx_accept(l, '<')) {
         uint64_t o, n;
-        if (lex_number(l, UINT32_MAX, &o) < 0 || !lex_accept(l, '.') ||
-            lex_number(l, UINT32_MAX, &n) < 0 || n == 0 || !lex_accept(l, '>')) {
+        if (lx_number(l, UINT32_MAX, &o) < 0 || !lx_accept(l, '.') ||
+            lx_number(l, UINT32_MAX, &n) < 0 || n == 0 || !lx_accept(l, '>')) {
             buf_free(&label);
             *err = "Invalid partial specification";
             return -1;
@@ -189,7 +191,7 @@ static void note_needs(struct fetch_req *req, struct fetch_item *it)
 static int parse_macro(struct fetch_req *req, const char *s, size_t n)
 {
     static const enum fetch_kind fast[] = { FI_FLAGS, FI_INTERNALDATE, FI_RFC822_SIZE };
-    int m = lex_eq(s, n, "FAST") ? 0 : lex_eq(s, n, "ALL") ? 1 : lex_eq(s, n, "FULL") ? 2 : -1;
+    int m = lx_eq(s, n, "FAST") ? 0 : lx_eq(s, n, "ALL") ? 1 : lx_eq(s, n, "FULL") ? 2 : -1;
     if (m < 0)
         return -1;
     for (size_t i = 0; i < 3; i++)
@@ -211,22 +213,22 @@ static const struct simple_att simple_atts[] = {
     { "THREADID", FI_THREADID }, { "PREVIEW", FI_PREVIEW },
 };
 
-static int parse_att(struct lex *l, struct fetch_req *req, const char **err)
+static int parse_att(struct lx *l, struct fetch_req *req, const char **err)
 {
     const char *s;
-    size_t n = lex_atom(l, &s, 1);
+    size_t n = lx_atom(l, &s, 1);
     if (n == 0) {
         *err = "Missing fetch attribute";
         return -1;
     }
     for (size_t i = 0; i < sizeof simple_atts / sizeof *simple_atts; i++) {
-        if (lex_eq(s, n, simple_atts[i].name)) {
+        if (lx_eq(s, n, simple_atts[i].name)) {
             struct fetch_item *it = add_item(req, simple_atts[i].kind);
-            if (it->kind == FI_PREVIEW && lex_peek(l) == ' ' && l->p + 1 < l->end && l->p[1] == '(') {
+            if (it->kind == FI_PREVIEW && lx_peek(l) == ' ' && l->p + 1 < l->end && l->p[1] == '(') {
                 const char *m;      /* PREVIEW (LAZY) */
                 l->p += 2;
-                size_t mn = lex_atom(l, &m, 1);
-                if (!lex_eq(m, mn, "LAZY") || !lex_accept(l, ')')) {
+                size_t mn = lx_atom(l, &m, 1);
+                if (!lx_eq(m, mn, "LAZY") || !lx_accept(l, ')')) {
                     *err = "Invalid PREVIEW modifier";
                     return -1;
                 }
@@ -235,7 +237,7 @@ static int parse_att(struct lex *l, struct fetch_req *req, const char **err)
             return 0;
         }
     }
-    if (lex_eq(s, n, "BODY") && lex_peek(l) != '[') {
+    if (lx_eq(s, n, "BODY") && lx_peek(l) != '[') {
         note_needs(req, add_item(req, FI_BODY));
         return 0;
     }
@@ -245,7 +247,7 @@ static int parse_att(struct lex *l, struct fetch_req *req, const char **err)
         { "BINARY.SIZE", "BINARY.SIZE", FI_BINARY_SIZE, 1, 0 },
     };
     for (size_t i = 0; i < sizeof secs / sizeof *secs; i++) {
-        if (lex_eq(s, n, secs[i].name)) {
+        if (lx_eq(s, n, secs[i].name)) {
             struct fetch_item *it = add_item(req, secs[i].kind);
             it->peek = secs[i].peek;
             if (parse_section(l, it, secs[i].label, secs[i].partial, err) < 0)
@@ -259,24 +261,24 @@ static int parse_att(struct lex *l, struct fetch_req *req, const char **err)
 }
 
 /* "(" modifier *(SP modifier) ")" — CHANGEDSINCE n, VANISHED (RFC 7162). */
-static int parse_modifiers(struct lex *l, struct fetch_req *req, const char **err)
+static int parse_modifiers(struct lx *l, struct fetch_req *req, const char **err)
 {
-    if (!lex_accept(l, '('))
+    if (!lx_accept(l, '('))
         goto bad;
     do {
         const char *s;
-        size_t n = lex_atom(l, &s, 1);
-        if (lex_eq(s, n, "CHANGEDSINCE")) {
-            if (!lex_accept(l, ' ') || lex_number(l, INT64_MAX, &req->changedsince) < 0)
+        size_t n = lx_atom(l, &s, 1);
+        if (lx_eq(s, n, "CHANGEDSINCE")) {
+            if (!lx_accept(l, ' ') || lx_number(l, INT64_MAX, &req->changedsince) < 0)
                 goto bad;
             req->changedsince_set = 1;
-        } else if (lex_eq(s, n, "VANISHED")) {
+        } else if (lx_eq(s, n, "VANISHED")) {
             req->vanished = 1;
         } else {
             goto bad;
         }
-    } while (lex_accept(l, ' '));
-    if (!lex_accept(l, ')'))
+    } while (lx_accept(l, ' '));
+    if (!lx_accept(l, ')'))
         goto bad;
     if (req->vanished && !req->changedsince_set) {
         *err = "VANISHED requires CHANGEDSINCE";
@@ -290,33 +292,33 @@ bad:
 
 int fetch_parse(const char *args, size_t len, int is_uid, struct fetch_req *req, const char **err)
 {
-    struct lex l;
+    struct lx l;
     memset(req, 0, sizeof *req);
-    lex_init(&l, args, len);
-    lex_skip_sp(&l);
+    lx_init(&l, args, len);
+    lx_skip_sp(&l);
     if (is_uid)
         note_needs(req, add_item(req, FI_UID));
-    if (lex_accept(&l, '(')) {
+    if (lx_accept(&l, '(')) {
         do {
             if (parse_att(&l, req, err) < 0)
                 goto fail;
-        } while (lex_accept(&l, ' '));
-        if (!lex_accept(&l, ')')) {
+        } while (lx_accept(&l, ' '));
+        if (!lx_accept(&l, ')')) {
             *err = "Expected ) after fetch attributes";
             goto fail;
         }
     } else {
         const char *save = l.p, *s;
-        size_t n = lex_atom(&l, &s, 1);
+        size_t n = lx_atom(&l, &s, 1);
         if (parse_macro(req, s, n) < 0) {
             l.p = save;
             if (parse_att(&l, req, err) < 0)
                 goto fail;
         }
     }
-    if (lex_accept(&l, ' ') && parse_modifiers(&l, req, err) < 0)
+    if (lx_accept(&l, ' ') && parse_modifiers(&l, req, err) < 0)
         goto fail;
-    if (!lex_at_end(&l)) {
+    if (!lx_at_end(&l)) {
         *err = "Junk after fetch attributes";
         goto fail;
     }

@@ -7,26 +7,26 @@
 #include <stdint.h>
 #include "buf.h"
 
-struct lex { const char *p, *end; };
+struct lx { const char *p, *end; };
 
-void lex_init(struct lex *l, const char *s, size_t len);
+void lx_init(struct lx *l, const char *s, size_t len);
 /* Next byte or -1 at the end. */
-int lex_peek(const struct lex *l);
-int lex_at_end(const struct lex *l);
+int lx_peek(const struct lx *l);
+int lx_at_end(const struct lx *l);
 /* Consume c if it is next; 1 if consumed. */
-int lex_accept(struct lex *l, char c);
+int lx_accept(struct lx *l, char c);
 /* Skip spaces; returns how many. */
-size_t lex_skip_sp(struct lex *l);
+size_t lx_skip_sp(struct lx *l);
 /* An atom: bytes up to SP ( ) " { CTL or end, and also [ ] < when
  * stop_brackets.  Returns its length (0: none); *s points into the input. */
-size_t lex_atom(struct lex *l, const char **s, int stop_brackets);
+size_t lx_atom(struct lx *l, const char **s, int stop_brackets);
 /* astring (atom, "quoted" or literal) decoded into out (replaced).
  * Returns 0 or -1 on bad syntax. */
-int lex_astring(struct lex *l, struct buf *out);
+int lx_astring(struct lx *l, struct buf *out);
 /* Unsigned decimal number (no sign), up to max.  0 or -1. */
-int lex_number(struct lex *l, uint64_t max, uint64_t *out);
+int lx_number(struct lx *l, uint64_t max, uint64_t *out);
 /* Case-insensitive compare of a token with a keyword. */
-int lex_eq(const char *s, size_t len, const char *kw);
+int lx_eq(const char *s, size_t len, const char *kw);
 
 /* A parsed s-expression (cached ENVELOPE / BODYSTRUCTURE strings). */
 struct sx {

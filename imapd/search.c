@@ -135,7 +135,7 @@ static int64_t sent_day(struct msgview *v)
 /* ---------------- parsing ---------------- */
 
 struct parser {
-    struct lex l;
+    struct lx l;
     const struct search_env *env;
     struct buf *err;
     struct buf tmp;
@@ -170,14 +170,14 @@ static struct node *add_kid(struct node *parent)
 
 static int need_sp(struct parser *ps)
 {
-    if (!lex_accept(&ps->l, ' '))
+    if (!lx_accept(&ps->l, ' '))
         return fail(ps, "Missing argument to search key");
     return 0;
 }
 
 static int parse_string_arg(struct parser *ps, struct node *n)
 {
-    if (need_sp(ps) < 0 || lex_astring(&ps->l, &ps->tmp) < 0)
+    if (need_sp(ps) < 0 || lx_astring(&ps->l, &ps->tmp) < 0)
         return fail(ps, "Invalid string argument to search key");
     struct buf f = BUF_INIT;
     st_fold(ps->tmp.s, ps->tmp.len, &f);
@@ -188,14 +188,14 @@ static int parse_string_arg(struct parser *ps, struct node *n)
 
 static int parse_number_arg(struct parser *ps, struct node *n, uint64_t max, int nonzero)
 {
-    if (need_sp(ps) < 0 || lex_number(&ps->l, max, &n->num) < 0 || (nonzero && n->num == 0))
+    if (need_sp(ps) < 0 || lx_number(&ps->l, max, &n->num) < 0 || (nonzero && n->num == 0))
         return fail(ps, "Invalid number argument to search key");
     return 0;
 }
 
 static int parse_date_arg(struct parser *ps, struct node *n)
 {
-    if (need_sp(ps) < 0 || lex_astring(&ps->l, &ps->tmp) < 0)
+    if (need_sp(ps) < 0 || lx_astring(&ps->l, &ps->tmp) < 0)
         return fail(ps, "Missing date argument");
     int64_t d = parse_search_date(ps->tmp.s, ps->tmp.len);
     if (d < 0)
@@ -206,7 +206,7 @@ static int parse_date_arg(struct parser *ps, struct node *n)
 
 static int parse_set(struct parser *ps, struct node *n, const char *s, size_t len, int uid)
 {
-    if (lex_eq(s, len, "$")) {
+    if (lx_eq(s, len, "$")) {
         if (ps->env && ps->env->saved_uids)
             seqset_copy(&n->set, ps->env->saved_uids);
         n->kind = N_UID;      /* the saved result is kept as UIDs */
@@ -228,11 +228,11 @@ static int parse_keys(struct parser *ps, struct node *and, int inner)
     for (;;) {
         if (parse_key(ps, add_kid(and)) < 0)
             return -1;
-        if (inner && lex_peek(&ps->l) == ')')
+        if (inner && lx_peek(&ps->l) == ')')
             return 0;
-        if (lex_at_end(&ps->l))
+        if (lx_at_end(&ps->l))
             return inner ? fail(ps, "Missing ) in search program") : 0;
-        if (!lex_accept(&ps->l, ' '))
+        if (!lx_accept(&ps->l, ' '))
             return fail(ps, "Expected space between search keys");
     }
 }
@@ -264,17 +264,17 @@ static int parse_modseq(struct parser *ps, struct node *n)
     ps->uses_modseq = 1;
     if (need_sp(ps) < 0)
         return -1;
-    if (lex_peek(&ps->l) == '"') {   /* entry-name entry-type-req: accepted, not used */
-        if (lex_astring(&ps->l, &ps->tmp) < 0 || need_sp(ps) < 0)
+    if (lx_peek(&ps->l) == '"') {   /* entry-name entry-type-req: accepted, not used */
+        if (lx_astring(&ps->l, &ps->tmp) < 0 || need_sp(ps) < 0)
             return fail(ps, "Invalid MODSEQ entry name");
         const char *t;
-        size_t tl = lex_atom(&ps->l, &t, 0);
-        if (!lex_eq(t, tl, "priv") && !lex_eq(t, tl, "shared") && !lex_eq(t, tl, "all"))
+        size_t tl = lx_atom(&ps->l, &t, 0);
+        if (!lx_eq(t, tl, "priv") && !lx_eq(t, tl, "shared") && !lx_eq(t, tl, "all"))
             return fail(ps, "Invalid MODSEQ entry type");
         if (need_sp(ps) < 0)
             return -1;
     }
-    if (lex_number(&ps->l, INT64_MAX, &n->num) < 0)
+    if (lx_number(&ps->l, INT64_MAX, &n->num) < 0)
         return fail(ps, "Invalid MODSEQ value");
     return 0;
 }
@@ -282,7 +282,7 @@ static int parse_modseq(struct parser *ps, struct node *n)
 static int parse_named_key(struct parser *ps, struct node *n, const char *s, size_t len)
 {
     for (size_t i = 0; i < sizeof flagkeys / sizeof *flagkeys; i++) {
-        if (lex_eq(s, len, flagkeys[i].name)) {
+        if (lx_eq(s, len, flagkeys[i].name)) {
             n->kind = N_FLAG;
             n->flag = flagkeys[i].flag;
             n->want = flagkeys[i].want;
@@ -290,7 +290,7 @@ static int parse_named_key(struct parser *ps, struct node *n, const char *s, siz
         }
     }
     for (size_t i = 0; i < sizeof simplekeys / sizeof *simplekeys; i++) {
-        if (!lex_eq(s, len, simplekeys[i].name))
+        if (!lx_eq(s, len, simplekeys[i].name))
             continue;
         n->kind = simplekeys[i].kind;
         switch (simplekeys[i].arg) {
@@ -302,26 +302,26 @@ static int parse_named_key(struct parser *ps, struct node *n, const char *s, siz
         }
     }
     for (size_t i = 0; i < sizeof hdrkeys / sizeof *hdrkeys; i++) {
-        if (lex_eq(s, len, hdrkeys[i])) {
+        if (lx_eq(s, len, hdrkeys[i])) {
             n->kind = N_HEADER;
             n->str = xstrdup(hdrkeys[i]);
             return parse_string_arg(ps, n);
         }
     }
-    if (lex_eq(s, len, "HEADER")) {
+    if (lx_eq(s, len, "HEADER")) {
         n->kind = N_HEADER;
-        if (need_sp(ps) < 0 || lex_astring(&ps->l, &ps->tmp) < 0 || ps->tmp.len == 0 ||
+        if (need_sp(ps) < 0 || lx_astring(&ps->l, &ps->tmp) < 0 || ps->tmp.len == 0 ||
             memchr(ps->tmp.s, ':', ps->tmp.len) || memchr(ps->tmp.s, '\0', ps->tmp.len))
             return fail(ps, "Invalid header field name");
         n->str = xstrndup(ps->tmp.s, ps->tmp.len);
         return parse_string_arg(ps, n);
     }
-    if (lex_eq(s, len, "KEYWORD") || lex_eq(s, len, "UNKEYWORD")) {
+    if (lx_eq(s, len, "KEYWORD") || lx_eq(s, len, "UNKEYWORD")) {
         const char *k;
         size_t kl;
         n->kind = N_KEYWORD;
         n->want = toupper((unsigned char)s[0]) == 'K';
-        if (need_sp(ps) < 0 || (kl = lex_atom(&ps->l, &k, 1)) == 0)
+        if (need_sp(ps) < 0 || (kl = lx_atom(&ps->l, &k, 1)) == 0)
             return fail(ps, "Invalid keyword");
         n->str = xstrndup(k, kl);
         if (k[0] == '\\') {        /* system flags given as keywords */
@@ -329,7 +329,7 @@ static int parse_named_key(struct parser *ps, struct node *n, const char *s, siz
                 { "\\Seen", FLAG_SEEN }, { "\\Answered", FLAG_ANSWERED }, { "\\Flagged", FLAG_FLAGGED },
                 { "\\Deleted", FLAG_DELETED }, { "\\Draft", FLAG_DRAFT } };
             for (size_t i = 0; i < 5; i++)
-                if (lex_eq(k, kl, sys[i].n)) {
+                if (lx_eq(k, kl, sys[i].n)) {
                     n->kind = N_FLAG;
                     n->flag = sys[i].f;
                     return 0;
@@ -338,32 +338,32 @@ static int parse_named_key(struct parser *ps, struct node *n, const char *s, siz
         }
         return 0;
     }
-    if (lex_eq(s, len, "NOT")) {
+    if (lx_eq(s, len, "NOT")) {
         n->kind = N_NOT;
         if (need_sp(ps) < 0)
             return -1;
         return parse_key(ps, add_kid(n));
     }
-    if (lex_eq(s, len, "OR")) {
+    if (lx_eq(s, len, "OR")) {
         n->kind = N_OR;
         if (need_sp(ps) < 0 || parse_key(ps, add_kid(n)) < 0 || need_sp(ps) < 0)
             return -1;
         return parse_key(ps, add_kid(n));
     }
-    if (lex_eq(s, len, "UID")) {
+    if (lx_eq(s, len, "UID")) {
         const char *set;
         size_t sl;
-        if (need_sp(ps) < 0 || (sl = lex_atom(&ps->l, &set, 1)) == 0)
+        if (need_sp(ps) < 0 || (sl = lx_atom(&ps->l, &set, 1)) == 0)
             return fail(ps, "Missing UID set");
         return parse_set(ps, n, set, sl, 1);
     }
-    if (lex_eq(s, len, "MODSEQ"))
+    if (lx_eq(s, len, "MODSEQ"))
         return parse_modseq(ps, n);
-    if (lex_eq(s, len, "EMAILID") || lex_eq(s, len, "THREADID")) {
+    if (lx_eq(s, len, "EMAILID") || lx_eq(s, len, "THREADID")) {
         const char *id;
         size_t il;
         n->kind = toupper((unsigned char)s[0]) == 'E' ? N_EMAILID : N_THREADID;
-        if (need_sp(ps) < 0 || (il = lex_atom(&ps->l, &id, 1)) == 0 || il > 255)
+        if (need_sp(ps) < 0 || (il = lx_atom(&ps->l, &id, 1)) == 0 || il > 255)
             return fail(ps, "Invalid object id");
         n->str = xstrndup(id, il);
         return 0;
@@ -375,40 +375,40 @@ static int parse_named_key(struct parser *ps, struct node *n, const char *s, siz
 
 static int parse_key(struct parser *ps, struct node *n)
 {
-    if (lex_accept(&ps->l, '(')) {
+    if (lx_accept(&ps->l, '(')) {
         if (++ps->depth > 64)
             return fail(ps, "Search program nested too deeply");
         if (parse_keys(ps, n, 1) < 0)
             return -1;
         ps->depth--;
-        if (!lex_accept(&ps->l, ')'))
+        if (!lx_accept(&ps->l, ')'))
             return fail(ps, "Missing ) in search program");
         return 0;
     }
     const char *s;
-    size_t len = lex_atom(&ps->l, &s, 1);
+    size_t len = lx_atom(&ps->l, &s, 1);
     if (len == 0)
-        return fail(ps, lex_peek(&ps->l) == ')' ? "Unexpected ) in search program" : "Missing search key");
+        return fail(ps, lx_peek(&ps->l) == ')' ? "Unexpected ) in search program" : "Missing search key");
     return parse_named_key(ps, n, s, len);
 }
 
 /* RETURN (opts): MIN MAX ALL COUNT SAVE. */
 static int parse_return(struct parser *ps, struct search_prog *p)
 {
-    if (!lex_accept(&ps->l, '('))
+    if (!lx_accept(&ps->l, '('))
         return fail(ps, "Expected ( after RETURN");
     p->esearch = 1;
-    while (!lex_accept(&ps->l, ')')) {
+    while (!lx_accept(&ps->l, ')')) {
         const char *s;
         size_t len;
-        if (p->ret && !lex_accept(&ps->l, ' '))
+        if (p->ret && !lx_accept(&ps->l, ' '))
             return fail(ps, "Invalid RETURN options");
-        len = lex_atom(&ps->l, &s, 1);
-        if (lex_eq(s, len, "MIN")) p->ret |= SEARCH_RET_MIN;
-        else if (lex_eq(s, len, "MAX")) p->ret |= SEARCH_RET_MAX;
-        else if (lex_eq(s, len, "ALL")) p->ret |= SEARCH_RET_ALL;
-        else if (lex_eq(s, len, "COUNT")) p->ret |= SEARCH_RET_COUNT;
-        else if (lex_eq(s, len, "SAVE")) p->ret |= SEARCH_RET_SAVE;
+        len = lx_atom(&ps->l, &s, 1);
+        if (lx_eq(s, len, "MIN")) p->ret |= SEARCH_RET_MIN;
+        else if (lx_eq(s, len, "MAX")) p->ret |= SEARCH_RET_MAX;
+        else if (lx_eq(s, len, "ALL")) p->ret |= SEARCH_RET_ALL;
+        else if (lx_eq(s, len, "COUNT")) p->ret |= SEARCH_RET_COUNT;
+        else if (lx_eq(s, len, "SAVE")) p->ret |= SEARCH_RET_SAVE;
         else return fail(ps, "Unknown RETURN option");
     }
     if (p->ret == 0)
@@ -418,7 +418,7 @@ static int parse_return(struct parser *ps, struct search_prog *p)
 
 int search_charset_ok(const char *cs, size_t len)
 {
-    return lex_eq(cs, len, "UTF-8") || lex_eq(cs, len, "US-ASCII") || lex_eq(cs, len, "UTF8");
+    return lx_eq(cs, len, "UTF-8") || lx_eq(cs, len, "US-ASCII") || lx_eq(cs, len, "UTF8");
 }
 
 /* ---------------- cost ordering ---------------- */
@@ -485,23 +485,23 @@ int search_parse(const char *args, size_t len, const struct search_env *env,
     struct buf errtmp = BUF_INIT;
     int rc = SEARCH_EBAD;
     memset(&ps, 0, sizeof ps);
-    lex_init(&ps.l, args, len);
+    lx_init(&ps.l, args, len);
     ps.env = env;
     ps.err = err ? err : &errtmp;
     buf_reset(ps.err);
     *out = NULL;
     p->now = env && env->now ? env->now : time(NULL);
-    lex_skip_sp(&ps.l);
+    lx_skip_sp(&ps.l);
     const char *save = ps.l.p, *s;
-    size_t sl = lex_atom(&ps.l, &s, 1);
-    if (allow_return && lex_eq(s, sl, "RETURN")) {
+    size_t sl = lx_atom(&ps.l, &s, 1);
+    if (allow_return && lx_eq(s, sl, "RETURN")) {
         if (need_sp(&ps) < 0 || parse_return(&ps, p) < 0)
             goto done;
         save = ps.l.p;
-        sl = lex_atom(&ps.l, &s, 1);
+        sl = lx_atom(&ps.l, &s, 1);
     }
-    if (allow_charset && lex_eq(s, sl, "CHARSET")) {
-        if (need_sp(&ps) < 0 || lex_astring(&ps.l, &ps.tmp) < 0) {
+    if (allow_charset && lx_eq(s, sl, "CHARSET")) {
+        if (need_sp(&ps) < 0 || lx_astring(&ps.l, &ps.tmp) < 0) {
             fail(&ps, "Missing charset");
             goto done;
         }
@@ -515,7 +515,7 @@ int search_parse(const char *args, size_t len, const struct search_env *env,
     } else {
         ps.l.p = save;
     }
-    if (lex_at_end(&ps.l)) {
+    if (lx_at_end(&ps.l)) {
         fail(&ps, "Missing search program");
         goto done;
     }

@@ -21,22 +21,22 @@ static int bad(struct buf *err, const char *why)
     return SEARCH_EBAD;
 }
 
-static int parse_criteria(struct lex *l, struct sort_spec *out, struct buf *err)
+static int parse_criteria(struct lx *l, struct sort_spec *out, struct buf *err)
 {
     int reverse = 0;
-    if (!lex_accept(l, '('))
+    if (!lx_accept(l, '('))
         return bad(err, "Expected ( before sort criteria");
     for (;;) {
         const char *s;
-        size_t n = lex_atom(l, &s, 1), i;
-        if (lex_eq(s, n, "REVERSE")) {
-            if (reverse || !lex_accept(l, ' '))
+        size_t n = lx_atom(l, &s, 1), i;
+        if (lx_eq(s, n, "REVERSE")) {
+            if (reverse || !lx_accept(l, ' '))
                 return bad(err, "REVERSE must precede a sort key");
             reverse = 1;
             continue;
         }
         for (i = 0; i < sizeof sortnames / sizeof *sortnames; i++)
-            if (lex_eq(s, n, sortnames[i].name))
+            if (lx_eq(s, n, sortnames[i].name))
                 break;
         if (i == sizeof sortnames / sizeof *sortnames)
             return bad(err, "Unknown sort criterion");
@@ -45,20 +45,20 @@ static int parse_criteria(struct lex *l, struct sort_spec *out, struct buf *err)
         out->crit[out->ncrit].reverse = reverse;
         out->ncrit++;
         reverse = 0;
-        if (lex_accept(l, ')'))
+        if (lx_accept(l, ')'))
             return SEARCH_OK;
-        if (!lex_accept(l, ' '))
+        if (!lx_accept(l, ' '))
             return bad(err, "Invalid sort criteria");
     }
 }
 
 /* "charset SP" shared with THREAD. */
-int sortthread_parse_charset(struct lex *l, struct buf *err);
-int sortthread_parse_charset(struct lex *l, struct buf *err)
+int sortthread_parse_charset(struct lx *l, struct buf *err);
+int sortthread_parse_charset(struct lx *l, struct buf *err)
 {
     struct buf cs = BUF_INIT;
     int rc = SEARCH_OK;
-    if (lex_astring(l, &cs) < 0)
+    if (lx_astring(l, &cs) < 0)
         rc = bad(err, "Missing charset");
     else if (!search_charset_ok(cs.s, cs.len)) {
         if (err) {
@@ -66,7 +66,7 @@ int sortthread_parse_charset(struct lex *l, struct buf *err)
             buf_appendstr(err, "Unsupported charset");
         }
         rc = SEARCH_EBADCHARSET;
-    } else if (!lex_accept(l, ' '))
+    } else if (!lx_accept(l, ' '))
         rc = bad(err, "Missing search program");
     buf_free(&cs);
     return rc;
@@ -75,14 +75,14 @@ int sortthread_parse_charset(struct lex *l, struct buf *err)
 int sort_parse(const char *args, size_t len, const struct search_env *env,
                struct sort_spec *out, struct buf *err)
 {
-    struct lex l;
+    struct lx l;
     int rc;
     memset(out, 0, sizeof *out);
-    lex_init(&l, args, len);
-    lex_skip_sp(&l);
+    lx_init(&l, args, len);
+    lx_skip_sp(&l);
     if ((rc = parse_criteria(&l, out, err)) != SEARCH_OK)
         goto fail;
-    if (!lex_accept(&l, ' ')) {
+    if (!lx_accept(&l, ' ')) {
         rc = bad(err, "Missing charset");
         goto fail;
     }

@@ -6,21 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-int sortthread_parse_charset(struct lex *l, struct buf *err);
+int sortthread_parse_charset(struct lx *l, struct buf *err);
 
 int thread_parse(const char *args, size_t len, const struct search_env *env,
                  struct thread_spec *out, struct buf *err)
 {
-    struct lex l;
+    struct lx l;
     const char *s;
     int rc;
     memset(out, 0, sizeof *out);
-    lex_init(&l, args, len);
-    lex_skip_sp(&l);
-    size_t n = lex_atom(&l, &s, 1);
-    if (lex_eq(s, n, "ORDEREDSUBJECT"))
+    lx_init(&l, args, len);
+    lx_skip_sp(&l);
+    size_t n = lx_atom(&l, &s, 1);
+    if (lx_eq(s, n, "ORDEREDSUBJECT"))
         out->alg = THREAD_ORDEREDSUBJECT;
-    else if (lex_eq(s, n, "REFERENCES"))
+    else if (lx_eq(s, n, "REFERENCES"))
         out->alg = THREAD_REFERENCES;
     else {
         if (err) {
@@ -29,7 +29,7 @@ int thread_parse(const char *args, size_t len, const struct search_env *env,
         }
         return SEARCH_EBAD;
     }
-    if (!lex_accept(&l, ' ')) {
+    if (!lx_accept(&l, ' ')) {
         if (err) {
             buf_reset(err);
             buf_appendstr(err, "Missing charset");

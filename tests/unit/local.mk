@@ -3,3 +3,4 @@ include tests/unit/config.mk
 include tests/unit/auth.mk
 include tests/unit/store.mk
 include tests/unit/message.mk
+include tests/unit/imapleaf.mk
