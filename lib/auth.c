@@ -126,12 +126,19 @@ static void pick_fqdn(void)
     server_fqdn[sizeof server_fqdn - 1] = '\0';
 }
 
-int auth_init(const char *appname)
+/* Paths and realm from the config; enough for the sasldb readers, which
+ * need no SASL context (lmtpd may ask auth_user_exists before auth_init). */
+static void prepare(void)
 {
-    if (initialised) return 0;
     config_dir_path("sasldb2", sasldb_path, sizeof sasldb_path);
     snprintf(pwcheck, sizeof pwcheck, "%s", config_string(CONF_SASL_PWCHECK_METHOD));
     pick_fqdn();
+}
+
+int auth_init(const char *appname)
+{
+    if (initialised) return 0;
+    prepare();
     int r = sasl_server_init(callbacks, appname);
     if (r != SASL_OK) {
         log_error("sasl_server_init: %s", sasl_errstring(r, NULL, NULL));
@@ -258,7 +265,7 @@ static int find_cb(const char *user, const char *realm, const char *prop, void *
 
 int auth_user_exists(const char *user)
 {
-    if (!initialised) return 0;
+    if (!initialised) prepare();
     char canon[AUTH_MAX_USER], name[AUTH_MAX_USER], realm[AUTH_MAX_USER];
     auth_canon_user(user, canon, sizeof canon);
     split_user(canon, name, sizeof name, realm, sizeof realm);
@@ -291,7 +298,7 @@ static int cmp_str(const void *a, const void *b)
 
 int auth_user_list(int (*cb)(const char *user, void *rock), void *rock)
 {
-    if (!initialised) return -1;
+    if (!initialised) prepare();
     struct list_rock l = { NULL, 0, 0 };
     int r = walk_sasldb(list_cb, &l);
     if (l.n) qsort(l.names, l.n, sizeof *l.names, cmp_str);   /* hash order is no order */
