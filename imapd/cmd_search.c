@@ -1,0 +1,240 @@
+/* SEARCH (with ESEARCH and SEARCHRES), SORT and THREAD: parsing and
+ * matching are in search.c/sort.c/thread.c; this file walks the selected
+ * mailbox and formats the replies. */
+#define _GNU_SOURCE
+#include "commands.h"
+#include "msgview.h"
+#include "prot.h"
+#include "search.h"
+#include "sort.h"
+#include "thread.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define BATCH 512
+
+int sel_get_records(struct session *s, const uint32_t *uids, size_t n, struct msg_record *out);
+
+struct match {
+    uint32_t idx;
+    struct msg_record rec;
+};
+
+struct matches {
+    struct match *v;
+    size_t n, alloc;
+    int keep_records;
+    uint64_t maxmodseq;
+};
+
+/* Evaluate prog on every message the client knows (not pending expunge). */
+static int run_search(struct session *s, struct search_prog *prog, struct matches *m)
+{
+    struct selected *sel = s->sel;
+    uint32_t uids[BATCH], bidx[BATCH];
+    struct msg_record *recs = xmalloc(BATCH * sizeof *recs);
+    int r = 0;
+    for (uint32_t start = 0; start < sel->n && r == 0; start += BATCH) {
+        size_t n = 0;
+        for (uint32_t i = start; i < sel->n && i < start + BATCH; i++) {
+            if (sel->msgs[i].flags & FLAG_EXPUNGED) continue;
+            bidx[n] = i;
+            uids[n++] = sel->msgs[i].uid;
+        }
+        r = sel_get_records(s, uids, n, recs);
+        for (size_t k = 0; k < n && r == 0; k++) {
+            if (!recs[k].uid) continue;
+            struct msgview v;
+            msgview_init(&v, s->st, sel->mb.partition, bidx[k] + 1, &recs[k]);
+            v.flags = sel_effective_flags(sel, &recs[k]);
+            v.recent = sel_is_recent(sel, recs[k].uid) && !sel->readonly;
+            int hit = search_match(prog, &v);
+            msgview_release(&v);
+            if (!hit) continue;
+            if (m->n == m->alloc) m->v = xrealloc(m->v, (m->alloc = m->alloc ? m->alloc * 2 : 64) * sizeof *m->v);
+            m->v[m->n].idx = bidx[k];
+            m->v[m->n].rec = recs[k];
+            if (recs[k].modseq > m->maxmodseq) m->maxmodseq = recs[k].modseq;
+            m->n++;
+        }
+    }
+    free(recs);
+    return r;
+}
+
+static uint32_t id_of(const struct session *s, const struct match *mt, int uid)
+{
+    return uid ? s->sel->msgs[mt->idx].uid : mt->idx + 1;
+}
+
+static void esearch_reply(struct session *s, struct cmd *c, const struct matches *m, unsigned opts, int modseq)
+{
+    struct buf out = BUF_INIT;
+    buf_appendstr(&out, "* ESEARCH (TAG ");
+    imap_put_string(&out, c->tag, strlen(c->tag));
+    buf_appendstr(&out, ")");
+    if (c->uid) buf_appendstr(&out, " UID");
+    if (m->n) {
+        if (opts & SEARCH_RET_MIN) buf_printf(&out, " MIN %u", id_of(s, &m->v[0], c->uid));
+        if (opts & SEARCH_RET_MAX) buf_printf(&out, " MAX %u", id_of(s, &m->v[m->n - 1], c->uid));
+        if (opts & SEARCH_RET_ALL) {
+            uint32_t *ids = xmalloc(m->n * sizeof *ids);
+            for (size_t i = 0; i < m->n; i++) ids[i] = id_of(s, &m->v[i], c->uid);
+            buf_appendstr(&out, " ALL ");
+            seqset_format_list(ids, m->n, &out);
+            free(ids);
+        }
+    }
+    if (opts & SEARCH_RET_COUNT) buf_printf(&out, " COUNT %zu", m->n);
+    if (modseq && m->n) buf_printf(&out, " MODSEQ %llu", (unsigned long long)m->maxmodseq);
+    buf_appendstr(&out, "\r\n");
+    sess_write(s, out.s, out.len);
+    buf_free(&out);
+}
+
+static void save_result(struct session *s, const struct matches *m, unsigned opts)
+{
+    seqset_reset(&s->searchres);
+    /* With MIN/MAX but not ALL/COUNT, only those are saved (RFC 5182 2.4). */
+    int only_minmax = (opts & (SEARCH_RET_MIN | SEARCH_RET_MAX)) && !(opts & (SEARCH_RET_ALL | SEARCH_RET_COUNT));
+    for (size_t i = 0; i < m->n; i++) {
+        if (only_minmax && !((opts & SEARCH_RET_MIN) && i == 0) && !((opts & SEARCH_RET_MAX) && i == m->n - 1))
+            continue;
+        uint32_t u = s->sel->msgs[m->v[i].idx].uid;
+        seqset_add(&s->searchres, u, u);
+    }
+    seqset_normalise(&s->searchres);
+    s->searchres_valid = 1;
+}
+
+static void parse_error(struct cmd *c, int r, struct buf *err)
+{
+    const char *e = err->s ? err->s : "Invalid search program";
+    if (r == SEARCH_EBADCHARSET) cmd_no(c, "[BADCHARSET (UTF-8 US-ASCII)] %s", e);
+    else cmd_bad(c, "%s", e);
+}
+
+static void fill_env(struct session *s, struct search_env *env)
+{
+    memset(env, 0, sizeof *env);
+    env->maxseq = s->sel->n;
+    env->maxuid = sel_max_uid(s->sel);
+    env->saved_uids = s->searchres_valid ? &s->searchres : NULL;
+}
+
+void cmd_search(struct session *s, struct cmd *c)
+{
+    struct imap_parser *ps = &c->ps;
+    struct search_prog *prog = NULL;
+    struct matches m = {0};
+    struct buf err = BUF_INIT;
+    if (!ps_sp(ps)) return;
+    struct search_env env;
+    fill_env(s, &env);
+    int r = search_parse(ps->p, (size_t)(ps->end - ps->p), &env, 1, 1, &prog, &err);
+    ps_skip_rest(ps);
+    if (r != SEARCH_OK) { parse_error(c, r, &err); goto out; }
+    r = run_search(s, prog, &m);
+    if (r != 0) { cmd_no_store(c, r, 0, s->sel->extname); goto out; }
+    unsigned opts = search_return_opts(prog);
+    int modseq = search_uses_modseq(prog);
+    if (opts & SEARCH_RET_SAVE) save_result(s, &m, opts);
+    if (search_is_esearch(prog) || (s->enabled & EN_REV2)) {
+        unsigned shown = opts & ~(unsigned)SEARCH_RET_SAVE;
+        if (!search_is_esearch(prog)) shown = SEARCH_RET_ALL;
+        if (shown || !(opts & SEARCH_RET_SAVE)) esearch_reply(s, c, &m, shown, modseq);
+    } else {
+        struct buf out = BUF_INIT;
+        buf_appendstr(&out, "* SEARCH");
+        for (size_t i = 0; i < m.n; i++) buf_printf(&out, " %u", id_of(s, &m.v[i], c->uid));
+        if (modseq && m.n) buf_printf(&out, " (MODSEQ %llu)", (unsigned long long)m.maxmodseq);
+        buf_appendstr(&out, "\r\n");
+        sess_write(s, out.s, out.len);
+        buf_free(&out);
+    }
+    cmd_ok(c, "SEARCH completed");
+out:
+    if (prog) search_free(prog);
+    free(m.v);
+    buf_free(&err);
+}
+
+/* Views over the matches for SORT/THREAD (records live in m). */
+static struct msgview *make_views(struct session *s, struct matches *m)
+{
+    struct msgview *views = xcalloc(m->n ? m->n : 1, sizeof *views);
+    for (size_t i = 0; i < m->n; i++) {
+        msgview_init(&views[i], s->st, s->sel->mb.partition, m->v[i].idx + 1, &m->v[i].rec);
+        views[i].flags = sel_effective_flags(s->sel, &m->v[i].rec);
+    }
+    return views;
+}
+
+void cmd_sort(struct session *s, struct cmd *c)
+{
+    struct imap_parser *ps = &c->ps;
+    struct sort_spec spec;
+    memset(&spec, 0, sizeof spec);
+    struct matches m = {0};
+    struct buf err = BUF_INIT;
+    int parsed = 0;
+    if (!ps_sp(ps)) return;
+    struct search_env env;
+    fill_env(s, &env);
+    int r = sort_parse(ps->p, (size_t)(ps->end - ps->p), &env, &spec, &err);
+    ps_skip_rest(ps);
+    if (r != SEARCH_OK) { parse_error(c, r, &err); goto out; }
+    parsed = 1;
+    r = run_search(s, spec.search, &m);
+    if (r != 0) { cmd_no_store(c, r, 0, s->sel->extname); goto out; }
+    struct msgview *views = make_views(s, &m);
+    size_t *order = xcalloc(m.n ? m.n : 1, sizeof *order);
+    sort_run(&spec, views, m.n, order);
+    struct buf out = BUF_INIT;
+    buf_appendstr(&out, "* SORT");
+    for (size_t i = 0; i < m.n; i++) buf_printf(&out, " %u", id_of(s, &m.v[order[i]], c->uid));
+    buf_appendstr(&out, "\r\n");
+    sess_write(s, out.s, out.len);
+    buf_free(&out);
+    for (size_t i = 0; i < m.n; i++) msgview_release(&views[i]);
+    free(views);
+    free(order);
+    cmd_ok(c, "SORT completed");
+out:
+    if (parsed) sort_spec_free(&spec);
+    free(m.v);
+    buf_free(&err);
+}
+
+void cmd_thread(struct session *s, struct cmd *c)
+{
+    struct imap_parser *ps = &c->ps;
+    struct thread_spec spec;
+    memset(&spec, 0, sizeof spec);
+    struct matches m = {0};
+    struct buf err = BUF_INIT;
+    int parsed = 0;
+    if (!ps_sp(ps)) return;
+    struct search_env env;
+    fill_env(s, &env);
+    int r = thread_parse(ps->p, (size_t)(ps->end - ps->p), &env, &spec, &err);
+    ps_skip_rest(ps);
+    if (r != SEARCH_OK) { parse_error(c, r, &err); goto out; }
+    parsed = 1;
+    r = run_search(s, spec.search, &m);
+    if (r != 0) { cmd_no_store(c, r, 0, s->sel->extname); goto out; }
+    struct msgview *views = make_views(s, &m);
+    struct buf out = BUF_INIT;
+    buf_appendstr(&out, "* THREAD ");
+    thread_run(spec.alg, views, m.n, c->uid, &out);
+    buf_appendstr(&out, "\r\n");
+    sess_write(s, out.s, out.len);
+    buf_free(&out);
+    for (size_t i = 0; i < m.n; i++) msgview_release(&views[i]);
+    free(views);
+    cmd_ok(c, "THREAD completed");
+out:
+    if (parsed) thread_spec_free(&spec);
+    free(m.v);
+    buf_free(&err);
+}
