@@ -311,6 +311,7 @@ void children_reap(struct master *m)
     int rc = store_failchk(m->st);
     if (rc == STORE_EPANIC) recover_store(m);
     else if (rc != STORE_OK) log_error("failchk: %s", store_strerror(rc));
+    else log_debug("failchk: the index environment is clean");
 }
 
 void children_terminate(struct master *m, int grace)

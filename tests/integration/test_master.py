@@ -679,3 +679,28 @@ def test_check_option_reports_errors(run):
     assert p.returncode == 75
     assert f"{r.master_conf}:2: maxchild" in p.stderr
     assert not os.path.exists(r.pidfile)
+
+
+# ---- the shared index after a crash ----
+
+def test_writer_killed_mid_transaction_wedges_nobody(run):
+    r = run(extra_conf="lock_timeout: 5s\n")
+    port = free_port()
+    # prefork=0: no new process opens the environment after the kill (an
+    # env open with DB_REGISTER would clean up too): master's failchk must.
+    r.write(services=svc("e", port, prefork=0))
+    r.start(port)
+    c = connect(("127.0.0.1", port))
+    assert c.cmd("CREATE shared/box") == "ok"
+    assert c.cmd("APPEND shared/box").startswith("ok uid 1")
+    holder = connect(("127.0.0.1", port))
+    holder_pid = holder.pid()
+    assert holder.cmd("HOLD shared/box") == "held"   # mailbox lock + open DB txn
+    os.kill(holder_pid, signal.SIGKILL)
+    assert r.wait_log(f"e[{holder_pid}] killed by signal 9")
+    assert r.wait_log("failchk: the index environment is clean"), r.log()
+    c.sock.settimeout(30)
+    assert c.cmd("APPEND shared/box").startswith("ok uid"), r.log()
+    # and the uid the dead writer had taken was rolled back with its txn
+    assert c.cmd("APPEND shared/box") == "ok uid 3"
+    c.close()

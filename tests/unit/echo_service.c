@@ -7,6 +7,10 @@
  *   PID         "pid <pid>"
  *   SLEEP n     sleeps n seconds, then "slept"
  *   CRASH       abort()s (SIGABRT) without answering
+ *   CREATE box  creates mailbox box: "ok" or "no <error>"
+ *   APPEND box  appends a small message in one mailbox transaction: "ok uid N"
+ *   HOLD box    begins a transaction on box, appends, answers "held" and never
+ *               commits (to be killed: tests that a dead writer wedges nobody)
  *   QUIT        "bye", then the connection is closed
  *   anything    echoed back as "echo <line>"                               */
 #include "service.h"
@@ -59,9 +63,46 @@ static int read_line(int fd, char *buf, size_t len)
     return 0;
 }
 
+static const char test_message[] = "From: a@example.com\r\nSubject: test\r\n\r\nbody\r\n";
+
+/* Begin a transaction on box and append one message; NULL on failure. */
+static struct mbtxn *begin_append(struct store *st, const char *box, uint32_t *uid, int *err)
+{
+    struct staged_msg msg;
+    struct mbtxn *t = NULL;
+    *err = store_stage_message(st, NULL, test_message, sizeof test_message - 1, &msg);
+    if (*err) return NULL;
+    *err = store_mbtxn_begin(st, box, &t);
+    if (*err) return NULL;
+    struct append_spec spec = { .msg = &msg };
+    *err = store_append(t, &spec, uid);
+    if (*err) {
+        store_mbtxn_abort(t);
+        return NULL;
+    }
+    return t;
+}
+
+static int store_command(struct store *st, int fd, const char *line)
+{
+    int err = 0;
+    uint32_t uid = 0;
+    if (!strncmp(line, "CREATE ", 7)) {
+        err = store_mailbox_create(st, line + 7, NULL, NULL, NULL);
+        return err ? say(fd, "no %s\r\n", store_strerror(err)) : say(fd, "ok\r\n");
+    }
+    struct mbtxn *t = begin_append(st, strchr(line, ' ') + 1, &uid, &err);
+    if (!t) return say(fd, "no %s\r\n", store_strerror(err));
+    if (!strncmp(line, "HOLD ", 5)) {
+        say(fd, "held\r\n");
+        for (;;) pause();   /* until killed */
+    }
+    err = store_mbtxn_commit(t);
+    return err ? say(fd, "no %s\r\n", store_strerror(err)) : say(fd, "ok uid %u\r\n", uid);
+}
+
 static void echo_handle(struct store *st, const struct service_conn *conn)
 {
-    (void)st;
     char line[1024];
     log_info("connection from %s (loopback %d)", conn->peer_ip, conn->is_loopback);
     if (say(conn->out_fd, "* OK %s pid=%d\r\n", greeting, (int)getpid()) < 0) return;
@@ -72,6 +113,8 @@ static void echo_handle(struct store *st, const struct service_conn *conn)
             sleep((unsigned)atoi(line + 6));
             rc = say(conn->out_fd, "slept\r\n");
         } else if (!strcmp(line, "CRASH")) abort();
+        else if (!strncmp(line, "CREATE ", 7) || !strncmp(line, "APPEND ", 7) || !strncmp(line, "HOLD ", 5))
+            rc = store_command(st, conn->out_fd, line);
         else if (!strcmp(line, "QUIT")) {
             say(conn->out_fd, "bye\r\n");
             return;
