@@ -38,37 +38,6 @@ static void write_addr(struct addr_out *ao, const char *name, size_t namelen, co
     buf_putc(b, ')');
 }
 
-/* addr-spec: local-part ["@" domain]; returns 1 when a local part or
- * a domain was read. */
-static int parse_addr_spec(struct lex *lx, struct buf *local, struct buf *domain, int *has_at)
-{
-    int got = 0;
-    *has_at = 0;
-    lex_skip_cfws(lx);
-    if (lx->p < lx->end && *lx->p == '"') {
-        got = lex_quoted_string(lx, local);
-        /* obs-local-part: "a".b */
-        while (lex_skip_cfws(lx) && *lx->p == '.') {
-            lx->p++;
-            buf_putc(local, '.');
-            lex_skip_cfws(lx);
-            if (lx->p < lx->end && *lx->p == '"') lex_quoted_string(lx, local);
-            else if (!lex_atom(lx, local)) break;
-        }
-    } else {
-        got = lex_dot_atom(lx, local);
-    }
-    if (lex_skip_cfws(lx) && *lx->p == '@') {
-        lx->p++;
-        *has_at = 1;
-        lex_skip_cfws(lx);
-        if (lx->p < lx->end && *lx->p == '[') lex_domain_literal(lx, domain);
-        else lex_dot_atom(lx, domain);
-        got = 1;
-    }
-    return got;
-}
-
 /* obs-route "@a,@b:" before the addr-spec inside <>. */
 static void parse_route(struct lex *lx, struct buf *route)
 {
@@ -86,58 +55,109 @@ static void parse_route(struct lex *lx, struct buf *route)
     if (route->len && lx->p < lx->end && *lx->p == ':') lx->p++;
 }
 
-static void skip_to_separator(struct lex *lx)
+/* local-part: a quoted string or a dot-atom; *quoted tells which. */
+static void parse_local(struct lex *lx, struct buf *local, int *quoted)
 {
-    while (lex_skip_cfws(lx) && *lx->p != ',' && *lx->p != ';') {
-        if (*lx->p == '"') {
-            struct buf dummy = BUF_INIT;
-            lex_quoted_string(lx, &dummy);
-            buf_free(&dummy);
-        } else lx->p++;
-    }
+    *quoted = lx->p < lx->end && *lx->p == '"';
+    if (*quoted) lex_quoted_string(lx, local);
+    else lex_dot_atom(lx, local);
 }
 
-/* One mailbox (name-addr or addr-spec) ending at ',', ';' or the end. */
-static void parse_mailbox(struct lex *lx, struct addr_out *ao)
+/* "@" domain; returns 0 when the domain is missing */
+static int parse_domain(struct lex *lx, struct buf *domain)
+{
+    lx->p++;
+    lex_skip_cfws(lx);
+    if (lx->p < lx->end && *lx->p == '[') return lex_domain_literal(lx, domain);
+    return lex_dot_atom(lx, domain);
+}
+
+static void emit(struct addr_out *ao, const struct buf *name, int named, const struct buf *route,
+                 const struct buf *local, const char *domain)
+{
+    write_addr(ao, named ? (name->s ? name->s : "") : NULL, name->len,
+               route->len ? route->s : NULL, local->len ? local->s : "MISSING_MAILBOX",
+               domain ? domain : "MISSING_DOMAIN");
+}
+
+/* name-addr: [phrase] "<" [route ":"] addr-spec ">"; a broken one gets
+ * the host "SYNTAX_ERROR" (Dovecot's marker). */
+static void parse_name_addr(struct lex *lx, struct addr_out *ao, const struct buf *name)
+{
+    struct buf local = BUF_INIT, domain = BUF_INIT, route = BUF_INIT;
+    int broken = 0, quoted;
+    lx->p++;
+    parse_route(lx, &route);
+    if (!lex_skip_cfws(lx)) broken = 1;
+    else if (*lx->p != '>') {
+        parse_local(lx, &local, &quoted);
+        if (!local.len && !quoted) broken = 1;
+        else if (lex_skip_cfws(lx) && *lx->p == '@' && !parse_domain(lx, &domain)) broken = 1;
+    }
+    if (lex_skip_cfws(lx) && *lx->p == '>') lx->p++;
+    else broken = 1;
+    lex_skip_cfws(lx);
+    emit(ao, name, name->len > 0, &route, &local,
+         broken ? "SYNTAX_ERROR" : domain.len ? domain.s : NULL);
+    buf_free(&local);
+    buf_free(&domain);
+    buf_free(&route);
+}
+
+/* addr-spec, maybe named by a comment after it.  Without "@domain": a
+ * lone atom is a mailbox; a quoted string, or words followed by more
+ * words, are a display name with no address. */
+static void parse_bare_addr(struct lex *lx, struct addr_out *ao)
 {
     struct buf name = BUF_INIT, local = BUF_INIT, domain = BUF_INIT, route = BUF_INIT;
     struct buf comment = BUF_INIT;
-    const char *start = lx->p;
-    int has_at = 0, ok = 0, named = 0;
-
-    lex_phrase(lx, &name);
-    if (lex_skip_cfws(lx) && *lx->p == '<') {
-        /* name-addr */
-        lx->p++;
-        named = name.len > 0;
-        parse_route(lx, &route);
-        parse_addr_spec(lx, &local, &domain, &has_at);
-        while (lex_skip_cfws(lx) && *lx->p != '>' && *lx->p != ',' && *lx->p != ';') lx->p++;
-        if (lx->p < lx->end && *lx->p == '>') lx->p++;
-        ok = 1;
-    } else {
-        /* addr-spec, maybe with a trailing comment that names it */
-        lx->p = start;
-        buf_truncate(&name, 0);
-        lx->last_comment = &comment;
-        parse_addr_spec(lx, &local, &domain, &has_at);
+    int quoted, has_at = 0, named = 0;
+    parse_local(lx, &local, &quoted);
+    lx->last_comment = &comment;
+    if (lex_skip_cfws(lx) && *lx->p == '@') {
+        has_at = 1;
+        parse_domain(lx, &domain);
         lex_skip_cfws(lx);
-        lx->last_comment = NULL;
-        if (comment.len) { buf_append(&name, comment.s, comment.len); named = 1; }
-        ok = 1;
     }
-    skip_to_separator(lx);
-    if (ok) {
-        write_addr(ao, named ? (name.s ? name.s : "") : NULL, name.len,
-                   route.len ? route.s : NULL,
-                   local.len ? local.s : "MISSING_MAILBOX",
-                   domain.len ? domain.s : "MISSING_DOMAIN");
+    lx->last_comment = NULL;
+    if (comment.len) {
+        buf_append(&name, comment.s, comment.len);
+        named = 1;
+    } else if (!has_at) {
+        struct buf more = BUF_INIT;
+        if (lex_phrase(lx, &more)) {
+            buf_append(&name, local.s ? local.s : "", local.len);
+            buf_putc(&name, ' ');
+            buf_append(&name, more.s, more.len);
+            buf_truncate(&local, 0);
+            named = 1;
+        } else if (quoted) {
+            buf_append(&name, local.s ? local.s : "", local.len);
+            buf_truncate(&local, 0);
+            named = 1;
+        }
+        buf_free(&more);
     }
+    emit(ao, &name, named, &route, &local, domain.len ? domain.s : NULL);
     buf_free(&name);
     buf_free(&local);
     buf_free(&domain);
     buf_free(&route);
     buf_free(&comment);
+}
+
+static void parse_mailbox(struct lex *lx, struct addr_out *ao)
+{
+    const char *start = lx->p;
+    struct buf name = BUF_INIT;
+    lex_phrase(lx, &name);
+    if (lex_skip_cfws(lx) && *lx->p == '<') {
+        parse_name_addr(lx, ao, &name);
+    } else {
+        lx->p = start;
+        parse_bare_addr(lx, ao);
+    }
+    buf_free(&name);
 }
 
 /* group: display-name ":" [mailbox-list] ";"  -- returns 0 when the text
@@ -154,26 +174,32 @@ static int parse_group(struct lex *lx, struct addr_out *ao)
     lx->p++;
     write_addr(ao, NULL, 0, NULL, name.s, NULL);
     buf_free(&name);
-    while (lex_skip_cfws(lx)) {
-        if (*lx->p == ';') { lx->p++; break; }
-        if (*lx->p == ',') { lx->p++; continue; }
-        const char *before = lx->p;
-        parse_mailbox(lx, ao);
-        if (lx->p == before) lx->p++;
+    if (lex_skip_cfws(lx) && *lx->p != ';') {
+        for (;;) {
+            parse_mailbox(lx, ao);
+            if (!lex_skip_cfws(lx) || *lx->p != ',') break;
+            lx->p++;
+            if (!lex_skip_cfws(lx)) break;
+        }
     }
+    if (lex_skip_cfws(lx) && *lx->p == ';') lx->p++;
     write_addr(ao, NULL, 0, NULL, NULL, NULL);
     return 1;
 }
 
+/* address-list: addresses separated by ","; anything else after an
+ * address ends the list (the rest is not guessed at).  An empty slot
+ * between commas still yields a (MISSING) address, as Dovecot gives. */
 static void parse_address_list(const char *v, size_t len, struct addr_out *ao)
 {
     struct lex lx;
     lex_init(&lx, v, len);
-    while (lex_skip_cfws(&lx)) {
-        if (*lx.p == ',' || *lx.p == ';') { lx.p++; continue; }
-        const char *before = lx.p;
+    if (!lex_skip_cfws(&lx)) return;
+    for (;;) {
         if (!parse_group(&lx, ao)) parse_mailbox(&lx, ao);
-        if (lx.p == before) lx.p++;   /* always progress on garbage */
+        if (!lex_skip_cfws(&lx) || *lx.p != ',') return;
+        lx.p++;
+        if (!lex_skip_cfws(&lx)) return;
     }
 }
 

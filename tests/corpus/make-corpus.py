@@ -565,3 +565,60 @@ Content-Transfer-Encoding: base64
 """)
 
 w("30-8bit-garbage", b"Date: Tue, 11 Apr 2023 10:00:00 +0000\r\nFrom: \xff\xfe garbage <g@example.com>\r\nTo: you@example.com\r\nSubject: \x80\x81\x82 bytes\r\nContent-Type: text/plain; charset=\"\xe9\xe9\"\r\nMIME-Version: 1.0\r\n\r\n\x01\x02\x03 binary \xff body\r\n", crlf=False)
+
+w("31-address-edge-cases", """Date: Wed, 12 Apr 2023 10:00:00 +0000
+From: user-without-domain
+Sender: <>
+Reply-To: "quoted local"@example.com, "Name Only"
+To: john@example.com (John Comment), jane@example.com (first) (second),
+ "" <empty-name@example.com>, <angle-only@example.com>, Mixed Case <MiXeD@Example.COM>
+Cc: Group One: a@example.com, b@example.com;, Group Two:;, c@example.com
+Bcc: @,,, ;; <bad@> , broken@ , @nolocal.example
+Subject: address edge cases
+Message-ID: <folded-id
+ @example.com>
+In-Reply-To: <x@example.com> <y@example.com>
+
+body
+""")
+
+w("32-disposition-edge", """Date: Thu, 13 Apr 2023 10:00:00 +0000
+From: disp@example.com
+To: you@example.com
+Subject: disposition and parameter edge cases
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="D"
+
+--D
+Content-Type: text/plain; charset="utf-8"; CHARSET=latin1; name="a\\\\b\\"c\\"d\\"e\\"f"
+Content-Disposition: inline
+Content-Disposition: attachment; filename=second.txt
+
+two dispositions, odd parameters
+--D
+Content-Type: application/octet-stream; name=x.bin; name=y.bin
+Content-Disposition: attachment; filename="=?utf-8?q?caf=C3=A9?=.bin"
+Content-Transfer-Encoding: Base64
+Content-Description: =?utf-8?q?caf=C3=A9?=
+Content-ID: <id@x>
+
+AAAA
+--D
+Content-Type: text/enriched
+Content-Language: EN-us,fr-CA
+
+<bold>x</bold>
+--D--
+""")
+
+w("33-address-garbage", """Date: Fri, 14 Apr 2023 10:00:00 +0000
+From: Broken Angle <bad@>
+Sender: Two Words
+Reply-To: <unclosed@example.com
+To: a@example.com,, b@example.com, , c@example.com
+Cc: ok@example.com garbage after, never@example.com
+Bcc: "Quoted" <q@example.com> (comment), =?utf-8?q?J=C3=B6rg?= <j@example.com>
+Subject: address garbage
+
+body
+""")
