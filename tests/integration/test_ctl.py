@@ -450,3 +450,32 @@ def test_mailbox_setacl_getacl(st):
     r = st.ctl("mailbox", "getacl", "user/nobody", check=False)
     assert r.returncode == 1 and "mailbox user/nobody does not exist" in r.stderr
     assert any(" MAILBOX user/alice " in line for line in st.ctl("replog").stdout.splitlines())
+
+
+def test_expire_purges_tombstones(suite_factory):
+    if not all(os.path.exists(binary(b)) for b in ("master", "imapd", "lmtpd")):
+        pytest.skip("master/imapd/lmtpd not built")
+    import time
+    s = suite_factory()
+    for _ in range(3):
+        append(s, "user/alice", MSG)
+    c = s.imap("alice", "alicepw")
+    assert c.select("INBOX")[0] == "OK"
+    assert c.uid("STORE", "1:2", "+FLAGS.SILENT", "(\\Deleted)")[0] == "OK"
+    assert c.expunge()[0] == "OK"
+    c.logout()
+    before = status(s, "user/alice")
+    assert before["messages"] == "1" and before["deletedmodseq"] == "0"
+    r = s.ctl("expire", "--verbose")                       # 30 days: nothing is old enough
+    assert r.stdout == "purged: 0\n"
+    time.sleep(1.5)
+    r = s.ctl("expire", "--age", "1s", "--verbose")
+    assert r.stdout == "purged: 2\n"
+    after = status(s, "user/alice")
+    assert int(after["deletedmodseq"]) > 0
+    assert int(after["deletedmodseq"]) <= int(after["highestmodseq"])
+    assert after["messages"] == "1"
+    assert s.ctl("expire", "--age", "0", "--verbose").stdout == "purged: 0\n"
+    assert run_bytes(s, "fetch", "user/alice", "3").stdout == MSG
+    assert s.ctl("fetch", "user/alice", "1", check=False).returncode == 1
+    assert s.ctl("verify", check=False).returncode == 0
