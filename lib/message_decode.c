@@ -96,16 +96,31 @@ int message_decode_transfer(const char *enc, const char *data, size_t len, struc
 
 /* ---- RFC 2047 ---- */
 
+/* One iconv descriptor kept per decode call: a header full of encoded
+ * words in one charset opens it once, not once per word. */
+struct conv {
+    iconv_t cd;
+    int failed;          /* iconv does not know charset[] */
+    char charset[64];
+};
+
 /* Converts bytes in charset cs to UTF-8.  Returns -1 when iconv does not
  * know the charset; bytes that do not convert become U+FFFD. */
-static int to_utf8(const char *cs, const char *s, size_t len, struct buf *out)
+static int to_utf8(struct conv *cv, const char *cs, const char *s, size_t len, struct buf *out)
 {
     if (strcasecmp(cs, "utf-8") == 0 || strcasecmp(cs, "us-ascii") == 0 || strcasecmp(cs, "utf8") == 0) {
         buf_append(out, s, len);
         return 0;
     }
-    iconv_t cd = iconv_open("UTF-8", cs);
-    if (cd == (iconv_t)-1) return -1;
+    if ((cv->cd == (iconv_t)-1 && !cv->failed) || strcasecmp(cv->charset, cs) != 0) {
+        if (cv->cd != (iconv_t)-1) iconv_close(cv->cd);
+        snprintf(cv->charset, sizeof(cv->charset), "%s", cs);
+        cv->cd = iconv_open("UTF-8", cs);
+        cv->failed = cv->cd == (iconv_t)-1;
+    }
+    if (cv->failed) return -1;
+    iconv_t cd = cv->cd;
+    iconv(cd, NULL, NULL, NULL, NULL);
     char *in = (char *)s;
     size_t inleft = len;
     while (inleft > 0) {
@@ -122,7 +137,11 @@ static int to_utf8(const char *cs, const char *s, size_t len, struct buf *out)
             iconv(cd, NULL, NULL, NULL, NULL);
         }
     }
-    iconv_close(cd);
+    /* flush any shift state (stateful charsets such as ISO-2022-JP) */
+    char tmp[64];
+    char *o = tmp;
+    size_t oleft = sizeof(tmp);
+    if (iconv(cd, NULL, NULL, &o, &oleft) != (size_t)-1) buf_append(out, tmp, (size_t)(o - tmp));
     return 0;
 }
 
@@ -178,6 +197,7 @@ static void eword_bytes(const struct eword *w, struct buf *out)
 /* Pending decoded bytes of adjacent words in one charset: decoded together
  * so that a character split over two words comes out whole. */
 struct pending {
+    struct conv cv;
     struct buf bytes;
     char charset[64];
     const char *raw_start, *raw_end;
@@ -186,7 +206,7 @@ struct pending {
 static void flush(struct pending *pd, struct buf *out)
 {
     if (!pd->raw_start) return;
-    if (to_utf8(pd->charset, pd->bytes.s ? pd->bytes.s : "", pd->bytes.len, out) < 0)
+    if (to_utf8(&pd->cv, pd->charset, pd->bytes.s ? pd->bytes.s : "", pd->bytes.len, out) < 0)
         buf_append(out, pd->raw_start, (size_t)(pd->raw_end - pd->raw_start));
     buf_truncate(&pd->bytes, 0);
     pd->raw_start = pd->raw_end = NULL;
@@ -197,6 +217,7 @@ void message_decode_header(const char *value, size_t len, struct buf *out)
     struct buf unf = BUF_INIT;
     struct pending pd;
     memset(&pd, 0, sizeof(pd));
+    pd.cv.cd = (iconv_t)-1;
     hdr_value_unfold(value, len, &unf);
     const char *s = unf.s, *end = unf.s + unf.len;
     buf_ensure(out, unf.len);
@@ -224,6 +245,7 @@ void message_decode_header(const char *value, size_t len, struct buf *out)
     }
     flush(&pd, out);
     if (!out->s) buf_appendstr(out, "");
+    if (pd.cv.cd != (iconv_t)-1) iconv_close(pd.cv.cd);
     buf_free(&pd.bytes);
     buf_free(&unf);
 }

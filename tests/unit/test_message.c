@@ -414,6 +414,8 @@ static void test_decode_header(void **state)
     expect_header("=?utf-8?Q?unterminated", "=?utf-8?Q?unterminated");
     expect_header("plain text\r\n folded", "plain text folded");
     expect_header("", "");
+    /* a stateful charset: the shift back is flushed */
+    expect_header("=?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?=", "\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88");
     expect_header("=?KOI8-R?B?8NLJ18XU?=", "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82");
 }
 
