@@ -622,3 +622,40 @@ Subject: address garbage
 
 body
 """)
+
+w("34-toplevel-rfc822", """Date: Sat, 15 Apr 2023 10:00:00 +0000
+From: wrapper@example.com
+To: you@example.com
+Subject: the whole body is a message
+MIME-Version: 1.0
+Content-Type: message/rfc822
+
+From: wrapped@example.com
+Subject: wrapped
+MIME-Version: 1.0
+Content-Type: multipart/alternative; boundary=W
+
+--W
+Content-Type: text/plain
+
+wrapped text
+--W
+Content-Type: text/html
+
+<p>wrapped</p>
+--W--
+""")
+
+w("35-odd-header-lines", """Date: Sun, 16 Apr 2023 10:00:00 +0000
+From : spaced-name@example.com
+ To: continuation-looking line
+: empty name
+Subject: odd header lines
+X-Long: """ + "x" * 3000 + """
+Content-Type: text/plain;
+	charset="iso-8859-1"
+Content-Transfer-Encoding:
+	quoted-printable
+
+caf=E9
+""")
