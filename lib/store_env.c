@@ -93,21 +93,35 @@ int store_snapshot_begin(struct store *st, DB_TXN **txn)
     return store_dberr(st, st->env->txn_begin(st->env, NULL, txn, DB_TXN_SNAPSHOT), "txn_begin snapshot");
 }
 
-int store_txn_commit(struct store *st, DB_TXN *txn)
+/* Durable commit with early lock release: the transaction commits without
+ * flushing (so its page locks go at once), then we flush the log up to its
+ * end before reporting success.  The log is sequential, so any transaction
+ * that saw our changes and commits durably flushes our commit record too;
+ * nothing is acknowledged before it is on disk.  Holding page locks across
+ * the fsync instead would serialize the commits of unrelated mailboxes
+ * that share a btree page (e.g. files.db in a young store), defeating
+ * Berkeley DB's group commit of concurrent log flushes. */
+static int commit_durable(struct store *st, DB_TXN *txn, int durable)
 {
-    /* Synchronous by default (env default); WRITE_NOSYNC when durability is off. */
-    int ret = txn->commit(txn, st->durable ? 0 : DB_TXN_WRITE_NOSYNC);
-    return store_dberr(st, ret, "txn commit");
+    int ret = txn->commit(txn, durable ? DB_TXN_NOSYNC : DB_TXN_WRITE_NOSYNC);
+    if (ret) return store_dberr(st, ret, "txn commit");
+    if (!durable) return STORE_OK;
+    return store_dberr(st, st->env->log_flush(st->env, NULL), "log flush");
 }
 
-static int run_txn(struct store *st, store_txn_fn fn, void *rock, uint32_t commit_flags)
+int store_txn_commit(struct store *st, DB_TXN *txn)
+{
+    return commit_durable(st, txn, st->durable);
+}
+
+static int run_txn(struct store *st, store_txn_fn fn, void *rock, int durable)
 {
     for (int attempt = 0; attempt < STORE_TXN_RETRIES; attempt++) {
         DB_TXN *txn;
         int r = store_txn_begin(st, &txn);
         if (r) return r;
         r = fn(st, txn, rock);
-        if (r == STORE_OK) return store_dberr(st, txn->commit(txn, commit_flags), "txn commit");
+        if (r == STORE_OK) return commit_durable(st, txn, durable);
         store_txn_abort(txn);
         if (r != STORE_ERETRY) return r;
         store_retry_pause(attempt);
@@ -118,12 +132,12 @@ static int run_txn(struct store *st, store_txn_fn fn, void *rock, uint32_t commi
 
 int store_run_txn(struct store *st, store_txn_fn fn, void *rock)
 {
-    return run_txn(st, fn, rock, st->durable ? 0 : DB_TXN_WRITE_NOSYNC);
+    return run_txn(st, fn, rock, st->durable);
 }
 
 int store_run_txn_nosync(struct store *st, store_txn_fn fn, void *rock)
 {
-    return run_txn(st, fn, rock, DB_TXN_WRITE_NOSYNC);
+    return run_txn(st, fn, rock, 0);
 }
 
 void store_txn_abort(DB_TXN *txn)
