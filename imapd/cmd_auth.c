@@ -131,7 +131,18 @@ void cmd_login(struct session *s, struct cmd *c)
 {
     struct imap_parser *ps = &c->ps;
     struct buf user = BUF_INIT, pass = BUF_INIT;
-    if (!ps_sp(ps) || !ps_astring(ps, &user) || !ps_sp(ps) || !ps_astring(ps, &pass) || !ps_eol(ps)) goto out;
+    if (!ps_sp(ps)) goto out;
+    /* Accept "alice*admin" unquoted too: many clients do not quote '*'. */
+    int q = ps_peek(ps);
+    if (q != '"' && q != '{' && q != '~') {
+        const char *a;
+        size_t n;
+        if (!ps_atom_ex(ps, "]*", &a, &n)) goto out;
+        buf_append(&user, a, n);
+    } else if (!ps_astring(ps, &user)) {
+        goto out;
+    }
+    if (!ps_sp(ps) || !ps_astring(ps, &pass) || !ps_eol(ps)) goto out;
     if (!plaintext_ok(s)) {
         cmd_no(c, "[PRIVACYREQUIRED] Plaintext login is disabled without TLS; use STARTTLS");
         goto out;

@@ -268,7 +268,7 @@ void cmd_rename(struct session *s, struct cmd *c)
     struct mailbox_info tmp;
     if (store_mailbox_lookup(s->st, to, &tmp) == 0) { cmd_no(c, "[ALREADYEXISTS] %s already exists", next.s); goto out; }
     size_t fl = strlen(from);
-    if (strncmp(to, from, fl) == 0 && to[fl] == '/') { cmd_no(c, "[CANNOT] Cannot rename a mailbox into itself"); goto out; }
+    if (strcmp(from, inbox) != 0 && strncmp(to, from, fl) == 0 && to[fl] == '/') { cmd_no(c, "[CANNOT] Cannot rename a mailbox into itself"); goto out; }
     create_parents(s, to);
     int r;
     if (strcmp(from, inbox) == 0) {
