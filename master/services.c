@@ -314,11 +314,18 @@ void children_reap(struct master *m)
     else log_debug("failchk: the index environment is clean");
 }
 
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void children_terminate(struct master *m, int grace)
 {
     for (struct child *c = m->children; c; c = c->next) kill(c->pid, SIGTERM);
-    time_t deadline = time(NULL) + grace;
-    while (m->children && time(NULL) < deadline) {
+    long long deadline = mono_ms() + (long long)grace * 1000;
+    while (m->children && mono_ms() < deadline) {
         master_wait_signal(100);
         children_reap(m);
     }

@@ -96,6 +96,9 @@ pid_t spawn_process(const struct mc_entry *e, const char *conf, int listen_fd, i
     }
     int use_path;
     char *path = resolve_program(e->argv[0], &use_path);
+    /* The child's exec error only reaches stderr: say it in the log too. */
+    if (!use_path && access(path, X_OK) < 0)
+        log_error("%s: cannot run %s: %s", e->name, path, strerror(errno));
     char **av = build_argv(e, conf);
     pid_t pid = fork();
     if (pid == 0) child_exec(e, path, use_path, av, listen_fd, pipefd[1]);

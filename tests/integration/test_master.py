@@ -311,6 +311,15 @@ def test_respawn_after_kill9(run):
     assert wait_until(lambda: [p for p in children(r.pid(), "e") if p not in (pid2, idle[0])]), r.log()
 
 
+def test_missing_program_logged(run):
+    r = run()
+    port, bad = free_port(), free_port()
+    r.write(services=svc("good", port) + f'  nope cmd="/nonexistent/imapd" listen="127.0.0.1:{bad}" prefork=1\n')
+    r.start(port)
+    assert r.wait_log("nope: cannot run /nonexistent/imapd: No such file or directory")
+    assert r.wait_log("exited with status 127")
+
+
 def test_crash_in_session_logged(run):
     r = run()
     port = free_port()
@@ -330,6 +339,7 @@ def test_crash_loop_is_throttled(run):
     r.write(services=svc("good", port) + f'  bad cmd="/bin/false" listen="127.0.0.1:{bad}" prefork=1\n')
     r.start(port)
     assert r.wait_log("bad: failed 5 times"), r.log()
+    assert "process bad[" in r.log() and "exited with status 1" in r.log()
     assert "throttled" in r.log()
     time.sleep(4)
     exits = r.log().count("process bad[")
@@ -440,11 +450,12 @@ def test_sigterm_shutdown(run):
 def test_sigterm_kills_stragglers_after_grace(run):
     r = run(extra_conf="master_shutdown_grace: 2s\n")
     port = free_port()
-    stubborn = f"{PY} -c 'import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)'"
+    ready = os.path.join(r.root, "stubborn.ready")
+    stubborn = (f"{PY} -c 'import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                f"open(\\\"{ready}\\\", \\\"w\\\").close(); time.sleep(60)'")
     r.write(services=svc("e", port), daemon=f'  stubborn cmd="{stubborn}"\n')
     r.start(port)
-    assert r.wait_log("daemon stubborn: started process")
-    time.sleep(0.5)
+    assert wait_until(lambda: os.path.exists(ready)), r.log()
     t0 = time.time()
     r.proc.send_signal(signal.SIGTERM)
     assert r.proc.wait(timeout=15) == 0
@@ -704,3 +715,22 @@ def test_writer_killed_mid_transaction_wedges_nobody(run):
     # and the uid the dead writer had taken was rolled back with its txn
     assert c.cmd("APPEND shared/box") == "ok uid 3"
     c.close()
+
+
+def test_panicked_environment_is_recovered(run):
+    r = run()
+    port = free_port()
+    r.write(services=svc("e", port, prefork=1))
+    r.start(port)
+    c = connect(("127.0.0.1", port))
+    assert c.cmd("CREATE shared/p") == "ok"
+    assert c.cmd("APPEND shared/p") == "ok uid 1"
+    c.sock.sendall(b"PANIC\r\n")
+    assert c.readline() == b""
+    assert r.wait_log("needs recovery: stopping all processes", 20), r.log()
+    assert r.wait_log("recovery done", 30), r.log()
+    c2 = connect(("127.0.0.1", port), timeout=30)
+    assert c2.greeting.startswith("* OK e")
+    # committed data survived, and the store takes writes again
+    assert c2.cmd("APPEND shared/p") == "ok uid 2", r.log()
+    assert r.proc.poll() is None

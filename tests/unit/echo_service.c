@@ -11,10 +11,13 @@
  *   APPEND box  appends a small message in one mailbox transaction: "ok uid N"
  *   HOLD box    begins a transaction on box, appends, answers "held" and never
  *               commits (to be killed: tests that a dead writer wedges nobody)
+ *   PANIC       marks the shared index environment as panicked (as a
+ *               corrupting crash would) and abort()s
  *   QUIT        "bye", then the connection is closed
  *   anything    echoed back as "echo <line>"                               */
 #include "service.h"
 #include "log.h"
+#include "store_internal.h"   /* PANIC needs the DB_ENV */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +116,10 @@ static void echo_handle(struct store *st, const struct service_conn *conn)
             sleep((unsigned)atoi(line + 6));
             rc = say(conn->out_fd, "slept\r\n");
         } else if (!strcmp(line, "CRASH")) abort();
+        else if (!strcmp(line, "PANIC")) {
+            st->env->set_flags(st->env, DB_PANIC_ENVIRONMENT, 1);
+            abort();
+        }
         else if (!strncmp(line, "CREATE ", 7) || !strncmp(line, "APPEND ", 7) || !strncmp(line, "HOLD ", 5))
             rc = store_command(st, conn->out_fd, line);
         else if (!strcmp(line, "QUIT")) {
