@@ -11,3 +11,10 @@ master_master_LDADD = $(SATCHEL_LIBS)
 noinst_PROGRAMS += master/test-echod
 master_test_echod_SOURCES = tests/unit/echo_service.c
 master_test_echod_LDADD = $(SATCHEL_LIBS)
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_mconf
+TESTS += tests/unit/test_mconf
+tests_unit_test_mconf_SOURCES = tests/unit/test_mconf.c master/mconf.c master/listener.c
+tests_unit_test_mconf_LDADD = $(SATCHEL_LIBS) -lcmocka
+endif
