@@ -473,6 +473,8 @@ static void send_expunges(struct session *s)
     sel->nrecent = 0;
     for (uint32_t i = 0; i < sel->n; i++)
         if (sel_is_recent(sel, sel->msgs[i].uid)) sel->nrecent++;
+    /* EXPUNGE implies the smaller EXISTS and RECENT counts. */
+    sel->recent_announced = sel->nrecent;
 }
 
 /* New messages: fetch their records for flags and modseq. */
