@@ -111,6 +111,18 @@ static int append_one(struct store *st, const char *mailbox, const struct staged
     return store_mbtxn_commit(t);
 }
 
+/* Is recipient i the last one (not suppressed) whose mailbox is on the same
+ * partition?  Only that recipient's append tells the store that the file
+ * was created for it: the store unlinks "created" files referenced nowhere
+ * when a transaction aborts, which must not happen while later recipients
+ * still need the file. */
+static int last_on_partition(const struct rcpt *rcpts, size_t n, const char *skip, size_t i)
+{
+    for (size_t j = i + 1; j < n; j++)
+        if (!skip[j] && strcmp(rcpts[j].partition, rcpts[i].partition) == 0) return 0;
+    return 1;
+}
+
 void deliver_message(struct store *st, const char *data, size_t len, struct rcpt *rcpts, size_t n,
                      char (*replies)[256])
 {
@@ -119,28 +131,36 @@ void deliver_message(struct store *st, const char *data, size_t len, struct rcpt
     char msgid[512];
     int dups = config_bool(CONF_DUPLICATE_SUPPRESSION) && lmtp_find_message_id(data, len, msgid, sizeof msgid) == 0;
     if (!dups) snprintf(msgid, sizeof msgid, "-");
+    char *skip = xcalloc(n ? n : 1, 1);
+    char (*keys)[STORE_MAX_NAME + 600] = xcalloc(n ? n : 1, sizeof *keys);
+    for (size_t i = 0; i < n && dups; i++) {
+        dup_key(msgid, rcpts[i].mailbox, keys[i], sizeof keys[i]);
+        skip[i] = (char)is_duplicate(st, keys[i]);
+    }
     for (size_t i = 0; i < n; i++) {
         struct rcpt *r = &rcpts[i];
         double t0 = now_ms();
-        char key[STORE_MAX_NAME + 600];
         log_set_user(r->user);
         log_set_mailbox(r->mailbox);
-        if (dups) {
-            dup_key(msgid, r->mailbox, key, sizeof key);
-            if (is_duplicate(st, key)) {
-                log_info("duplicate suppressed msgid=%s rcpt=<%s> mailbox=%s", msgid, r->addr, r->mailbox);
-                snprintf(replies[i], 256, "250 2.0.0 <%s> Ok, duplicate suppressed", r->addr);
-                continue;
-            }
+        if (skip[i]) {
+            log_info("duplicate suppressed msgid=%s rcpt=<%s> mailbox=%s", msgid, r->addr, r->mailbox);
+            snprintf(replies[i], 256, "250 2.0.0 <%s> Ok, duplicate suppressed", r->addr);
+            continue;
         }
-        const struct staged_msg *msg;
+        const struct staged_msg *staged;
+        struct staged_msg msg;
         uint32_t uid = 0;
-        int err = stage_for(st, &cache, r->partition, data, len, &msg);
-        if (!err) err = append_one(st, r->mailbox, msg, &uid);
+        int err = stage_for(st, &cache, r->partition, data, len, &staged);
+        int have_msg = !err;
+        if (have_msg) {
+            msg = *staged;
+            msg.created = staged->created && last_on_partition(rcpts, n, skip, i);
+            err = append_one(st, r->mailbox, &msg, &uid);
+        }
         /* The folder went away since RCPT: the INBOX is the fallback. */
-        if (err == STORE_ENOENT && strcmp(r->mailbox, r->inbox) != 0) {
+        if (have_msg && err == STORE_ENOENT && strcmp(r->mailbox, r->inbox) != 0) {
             snprintf(r->mailbox, sizeof r->mailbox, "%s", r->inbox);
-            err = append_one(st, r->mailbox, msg, &uid);
+            err = append_one(st, r->mailbox, &msg, &uid);
         }
         if (err) {
             store_error_reply(err, replies[i], 256);
@@ -148,11 +168,13 @@ void deliver_message(struct store *st, const char *data, size_t len, struct rcpt
                      len, store_strerror(err), replies[i]);
             continue;
         }
-        if (dups) mark_delivered(st, key);
+        if (dups) mark_delivered(st, keys[i]);
         log_info("delivered msgid=%s rcpt=<%s> mailbox=%s uid=%u size=%zu duration=%.1fms", msgid, r->addr,
                  r->mailbox, uid, len, now_ms() - t0);
         snprintf(replies[i], 256, "250 2.0.0 <%s> Ok, delivered as uid %u", r->addr, uid);
     }
+    free(keys);
+    free(skip);
     log_set_user(NULL);
     log_set_mailbox(NULL);
 }
