@@ -13,3 +13,9 @@ clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recove
     "$here/fuzz_message.c" "$top"/lib/message_*.c "$top/lib/buf.c" -lz \
     -o "$out/fuzz_message"
 echo "built $out/fuzz_message"
+clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -I"$top/lib" "$here/fuzz_imap_search.c" "$top"/imapd/leaflex.c "$top"/imapd/msgview.c \
+    "$top"/imapd/seqset.c "$top"/imapd/mutf7.c "$top"/imapd/fetch.c "$top"/imapd/searchtext.c \
+    "$top"/imapd/search.c "$top"/imapd/sortkeys.c "$top"/imapd/sort.c "$top"/imapd/thread.c \
+    "$top"/lib/message_*.c "$top/lib/buf.c" -lz -o "$out/fuzz_imap_search"
+echo "built $out/fuzz_imap_search"
