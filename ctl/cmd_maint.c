@@ -40,12 +40,28 @@ static void report_problem(const char *problem, void *rock)
     printf("%s\n", problem);
 }
 
+/* With --remove-orphans, first remove message files that nothing refers to
+ * and that are older than --min-age (default: an hour on the live store,
+ * where a staging may be in progress; nothing on a copy). */
+static int remove_orphans(struct store *st, int copy, const char *min_age, int *count)
+{
+    int64_t age = copy ? 0 : 3600;
+    if (min_age && ctl_parse_duration(min_age, &age) < 0)
+        return ctl_usage("verify: bad duration '%s' for --min-age", min_age);
+    int removed = store_remove_orphans(st, (time_t)age, report_problem, count);
+    *count = 0;   /* removals are news, not problems */
+    return removed < 0 ? ctl_fail("removing orphan files failed: %s", store_strerror(removed)) : CTL_OK;
+}
+
 int cmd_verify(int argc, char **argv)
 {
-    const char *pos[1] = { NULL };
+    const char *pos[1] = { NULL }, *min_age = NULL;
+    const struct ctl_opt opts[] = { { "remove-orphans", NULL }, { "min-age", &min_age }, { NULL, NULL } };
     int n;
-    int rc = ctl_args(argc, argv, NULL, pos, 0, 1, &n);
+    int rc = ctl_args(argc, argv, opts, pos, 0, 1, &n);
     if (rc) return rc;
+    int fix = ctl_flag(argc, argv, "remove-orphans");
+    if (min_age && !fix) return ctl_usage("verify: --min-age goes with --remove-orphans");
     if (n && (rc = use_copy(pos[0]))) return rc;
     char db[4096];
     if (!is_dir(config_dir_path("db", db, sizeof db))) return ctl_fail("no store in %s (missing %s)", config_string(CONF_CONFIGDIRECTORY), db);
@@ -53,6 +69,7 @@ int cmd_verify(int argc, char **argv)
     struct store *st = ctl_store(n ? STORE_OPEN_RECOVER : 0);
     if (!st) return CTL_FAIL;
     int count = 0;
+    if (fix && (rc = remove_orphans(st, n, min_age, &count))) return rc;
     int r = store_verify(st, report_problem, &count);
     fflush(stdout);
     if (r < 0) return ctl_fail("verify of %s failed: %s", config_string(CONF_CONFIGDIRECTORY), store_strerror(r));
@@ -79,11 +96,10 @@ int cmd_checkpoint(int argc, char **argv)
 int cmd_expire(int argc, char **argv)
 {
     const char *age = NULL;
-    int verbose = 0;
     const struct ctl_opt opts[] = { { "age", &age }, { "verbose", NULL }, { NULL, NULL } };
-    for (int i = 1; i < argc; i++) verbose |= !strcmp(argv[i], "--verbose");
     int rc = ctl_args(argc, argv, opts, NULL, 0, 0, NULL);
     if (rc) return rc;
+    int verbose = ctl_flag(argc, argv, "verbose");
     int64_t secs = config_int(CONF_TOMBSTONE_EXPIRE);
     if (age && ctl_parse_duration(age, &secs) < 0)
         return ctl_usage("expire: bad duration '%s' for --age (like 3600, 30m, 12h, 30d)", age);

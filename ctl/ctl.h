@@ -48,6 +48,9 @@ int ctl_dispatch(const char *group, const struct ctl_sub *subs, int argc, char *
  * more/fewer positional words than min..max. */
 struct ctl_opt { const char *name; const char **value; };
 int ctl_args(int argc, char **argv, const struct ctl_opt *opts, const char **pos, int min, int max, int *npos);
+/* Was the value-less option "--name" given (before any "--")?  Declare it
+ * to ctl_args with a NULL value pointer. */
+int ctl_flag(int argc, char **argv, const char *name);
 
 /* The store, opened once (with STORE_OPEN_CREATE and any extra flags); NULL
  * after printing why. Closed by ctl_store_close at exit. */

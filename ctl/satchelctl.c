@@ -37,7 +37,7 @@ static const char usage_text[] =
     "  config dump\n"
     "  config describe\n"
     "Store maintenance:\n"
-    "  verify [DIR]\n"
+    "  verify [DIR] [--remove-orphans [--min-age DURATION]]\n"
     "  recover\n"
     "  checkpoint\n"
     "  expire [--age DURATION] [--verbose]\n"

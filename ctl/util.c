@@ -83,6 +83,13 @@ int ctl_args(int argc, char **argv, const struct ctl_opt *opts, const char **pos
     return 0;
 }
 
+int ctl_flag(int argc, char **argv, const char *name)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (argv[i][0] == '-' && argv[i][1] == '-' && !strcmp(argv[i] + 2, name)) return 1;
+    return 0;
+}
+
 /* configdirectory must exist before the environment or the sasldb can be
  * created in it. */
 static int ensure_configdir(void)

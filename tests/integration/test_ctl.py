@@ -399,6 +399,33 @@ def test_verify_orphan_file(st):
     assert hashlib.sha1(orphan).hexdigest() in r.stdout
 
 
+def test_verify_remove_orphans(st):
+    append(st, "user/alice", MSG)
+    old = b"Subject: old orphan\r\n\r\nleft by a crash\r\n"
+    new = b"Subject: new orphan\r\n\r\nbeing staged right now\r\n"
+    paths = {}
+    for name, data in (("old", old), ("new", new)):
+        paths[name] = message_file(st.spool, data)
+        os.makedirs(os.path.dirname(paths[name]), exist_ok=True)
+        with open(paths[name], "wb") as f:
+            f.write(data)
+    two_hours_ago = os.path.getmtime(paths["old"]) - 7200
+    os.utime(paths["old"], (two_hours_ago, two_hours_ago))
+    r = st.ctl("verify", "--remove-orphans", check=False)
+    assert r.returncode == 1                                   # the new one stays, and is reported
+    assert r.stdout.splitlines()[0] == f"removed orphan file {paths['old']}"
+    assert hashlib.sha1(new).hexdigest() in r.stdout
+    assert not os.path.exists(paths["old"]) and os.path.exists(paths["new"])
+    r = st.ctl("verify", "--remove-orphans", "--min-age", "0", check=False)
+    assert (r.returncode, r.stdout) == (0, f"removed orphan file {paths['new']}\n")
+    assert not os.path.exists(paths["new"])
+    assert run_bytes(st, "fetch", "user/alice", "1").stdout == MSG   # referenced files stay
+    r = st.ctl("verify", check=False)
+    assert (r.returncode, r.stdout) == (0, "")
+    r = st.ctl("verify", "--min-age", "0", check=False)
+    assert r.returncode == USAGE and "--min-age goes with --remove-orphans" in r.stderr
+
+
 def test_verify_store_copy(st, tmp_path):
     append(st, "user/alice", MSG)
     copy = tmp_path / "copy"
