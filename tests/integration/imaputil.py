@@ -17,16 +17,29 @@ class Raw:
     """One IMAP connection driven line by line."""
 
     def __init__(self, port, timeout=15):
+        self.timeout = timeout
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.f = self.sock.makefile("rb")
+        self.buf = b""
         self.greeting = self.line()
         self.n = 0
 
-    def line(self):
-        data = self.f.readline()
-        if not data:
-            raise EOFError("server closed the connection")
-        return data.decode("utf-8", "replace").rstrip("\r\n")
+    def line(self, timeout=None):
+        """One line without CRLF; TimeoutError when none arrives in time."""
+        deadline = time.time() + (timeout if timeout is not None else self.timeout)
+        while b"\n" not in self.buf:
+            left = deadline - time.time()
+            if left <= 0:
+                raise TimeoutError("no line from the server")
+            self.sock.settimeout(left)
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                raise TimeoutError("no line from the server")
+            if not data:
+                raise EOFError("server closed the connection")
+            self.buf += data
+        data, self.buf = self.buf.split(b"\n", 1)
+        return data.decode("utf-8", "replace").rstrip("\r")
 
     def send(self, data):
         if isinstance(data, str):
@@ -55,11 +68,10 @@ class Raw:
         return self
 
     def close(self):
-        for x in (self.f, self.sock):
-            try:
-                x.close()
-            except OSError:
-                pass
+        try:
+            self.sock.close()
+        except OSError:
+            pass
 
 
 def status_of(tagged):
