@@ -106,7 +106,9 @@ static void retire_child(struct child *c)
         close(c->status_fd);
         c->status_fd = -1;
     }
-    if (c->state != CS_BUSY) kill(c->pid, SIGHUP);
+    /* An idle child exits on SIGHUP at once.  A starting one may not have
+     * its handler yet (SIGHUP would kill it mid-start): its first 'A' fails. */
+    if (c->state == CS_IDLE) kill(c->pid, SIGHUP);
 }
 
 int services_reload(struct master *m, const struct mconf *mc)

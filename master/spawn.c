@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -57,9 +58,14 @@ static void reset_signals(void)
 }
 
 /* In the child: set up fds 0, 3, 4 and exec.  Never returns. */
-static void child_exec(const struct mc_entry *e, char *path, int use_path, char **av, int listen_fd, int status_wr)
+static void child_exec(const struct mc_entry *e, char *path, int use_path, char **av, int listen_fd, int status_wr,
+                       pid_t master_pid)
 {
     reset_signals();
+    /* If master dies, a service process must not keep its listener open
+     * forever (a new master could not bind): SIGHUP makes an idle one exit
+     * and a busy one finish its session first (its next 'A' fails). */
+    if (listen_fd >= 0 && (prctl(PR_SET_PDEATHSIG, SIGHUP) < 0 || getppid() != master_pid)) _exit(0);
     int null = open("/dev/null", O_RDONLY);
     if (null >= 0 && null != 0) {
         dup2(null, 0);
@@ -100,8 +106,9 @@ pid_t spawn_process(const struct mc_entry *e, const char *conf, int listen_fd, i
     if (!use_path && access(path, X_OK) < 0)
         log_error("%s: cannot run %s: %s", e->name, path, strerror(errno));
     char **av = build_argv(e, conf);
+    pid_t master_pid = getpid();
     pid_t pid = fork();
-    if (pid == 0) child_exec(e, path, use_path, av, listen_fd, pipefd[1]);
+    if (pid == 0) child_exec(e, path, use_path, av, listen_fd, pipefd[1], master_pid);
     int err = errno;
     free(path);
     free(av);

@@ -734,3 +734,54 @@ def test_panicked_environment_is_recovered(run):
     # committed data survived, and the store takes writes again
     assert c2.cmd("APPEND shared/p") == "ok uid 2", r.log()
     assert r.proc.poll() is None
+
+
+def test_sighup_reloads_events_and_daemons(run):
+    r = run()
+    port = free_port()
+    f1, f2, tick = (os.path.join(r.root, n) for n in ("d1.txt", "d2.txt", "tick.txt"))
+    keep = f"  keep cmd=\"/bin/sh -c 'echo $$ >> {f1}; exec sleep 60'\"\n"
+    r.write(services=svc("e", port),
+            daemon=keep + f"  gone cmd=\"/bin/sh -c 'echo $$ >> {f2}; exec sleep 60'\"\n"
+                          f"  changed cmd=\"/bin/sh -c 'echo v1 $$ >> {tick}.c; exec sleep 60'\"\n")
+    r.start(port)
+    assert wait_until(lambda: all(os.path.exists(f) for f in (f1, f2, tick + ".c")))
+    keep_pid = int(open(f1).read())
+    gone_pid = int(open(f2).read())
+    r.write(services=svc("e", port),
+            daemon=keep + f"  changed cmd=\"/bin/sh -c 'echo v2 $$ >> {tick}.c; exec sleep 60'\"\n",
+            events=f"  tick cmd=\"/bin/sh -c 'echo t >> {tick}'\" period=1s\n")
+    r.hup()
+    assert r.wait_log("reload done"), r.log()
+    assert wait_until(lambda: not os.path.exists(f"/proc/{gone_pid}") or
+                      "Z" in open(f"/proc/{gone_pid}/stat").read().split(")")[1][:3])
+    assert wait_until(lambda: "v2" in open(tick + ".c").read(), 10), r.log()
+    assert wait_until(lambda: os.path.exists(tick) and len(open(tick).read().split()) >= 2, 10)
+    # the unchanged daemon was left alone
+    assert open(f1).read().split() == [str(keep_pid)]
+    assert os.path.exists(f"/proc/{keep_pid}")
+    assert "daemon gone removed from the configuration" in r.log()
+    assert "daemon changed: command changed: restarting it" in r.log()
+
+
+def test_children_leave_when_master_dies(run):
+    r = run()
+    port = free_port()
+    r.write(services=svc("e", port, prefork=2))
+    r.start(port)
+    busy = connect(("127.0.0.1", port))
+    busy_pid = busy.pid()
+    assert wait_until(lambda: len(children(r.pid(), "e")) == 3)
+    kids = children(r.pid(), "e")
+    r.proc.kill()
+    r.proc.wait()
+    idle = [k for k in kids if k != busy_pid]
+    assert wait_until(lambda: not any(os.path.exists(f"/proc/{k}") for k in idle), 10)
+    # the busy one finishes its session first, then leaves
+    assert busy.cmd("still") == "echo still"
+    busy.cmd("QUIT")
+    busy.close()
+    assert wait_until(lambda: not os.path.exists(f"/proc/{busy_pid}"), 10)
+    # nothing holds the port any more: a new master starts on it
+    r.start(port)
+    assert connect(("127.0.0.1", port)).greeting.startswith("* OK e")
