@@ -15,6 +15,7 @@
 #include "log.h"
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -264,6 +265,9 @@ int service_main(int argc, char **argv, const struct service_ops *ops)
         free(rest);
         return 64;
     }
+    /* Keep the listener and status pipe out of programs a service runs. */
+    fcntl(SERVICE_LISTEN_FD, F_SETFD, FD_CLOEXEC);
+    fcntl(SERVICE_STATUS_FD, F_SETFD, FD_CLOEXEC);
     /* A client that goes away must not kill us with SIGPIPE mid-transaction. */
     signal(SIGPIPE, SIG_IGN);
     signals_idle();
