@@ -75,6 +75,11 @@ static int is_help(const char *a)
 int main(int argc, char **argv)
 {
     const char *conf = CONFIG_DEFAULT_PATH;
+    /* master appends "-C satchel.conf" to every command it runs (EVENTS). */
+    if (argc >= 4 && !strcmp(argv[argc - 2], "-C")) {
+        conf = argv[argc - 1];
+        argc -= 2;
+    }
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (is_help(argv[i])) { ctl_print_usage(); return CTL_OK; }

@@ -5,6 +5,7 @@ built as master/test-echod), a tiny service on lib/service.c, so that they
 exercise master and the child side of the service protocol and nothing else.
 """
 import os
+import re
 import signal
 import socket
 import stat
@@ -785,3 +786,17 @@ def test_children_leave_when_master_dies(run):
     # nothing holds the port any more: a new master starts on it
     r.start(port)
     assert connect(("127.0.0.1", port)).greeting.startswith("* OK e")
+
+
+def test_satchelctl_event_gets_config_from_master(run):
+    ctl = os.path.join(BUILD, "ctl", "satchelctl")
+    if not os.path.exists(ctl):
+        pytest.skip("satchelctl not built")
+    r = run()
+    port = free_port()
+    # as in ./demo: no -C in the command, master appends it
+    r.write(services=svc("e", port), events=f'  cp cmd="{ctl} checkpoint" period=1s\n')
+    r.start(port)
+    assert r.wait_log("event cp: started process")
+    assert wait_until(lambda: re.search(r"process cp\[\d+\] exited with status 0", r.log())), r.log()
+    assert not re.search(r"process cp\[\d+\] exited with status [1-9]", r.log())
