@@ -32,7 +32,7 @@ static const struct dbspec specs[SDB__COUNT] = {
     [SDB_FILES] = { "files.db", DB_BTREE, 4096, 1 },
     [SDB_CACHE] = { "cache.db", DB_BTREE, 0, 1 },
     [SDB_QUOTA] = { "quota.db", DB_HASH, 512, 1 },
-    [SDB_REPLOG] = { "replog.db", DB_QUEUE, 8192, 0 },
+    [SDB_REPLOG] = { "replog.db", DB_QUEUE, 16384, 0 },
     [SDB_KV_SUBS] = { "kv_subs.db", DB_BTREE, 0, 1 },
     [SDB_KV_SEEN] = { "kv_seen.db", DB_BTREE, 0, 1 },
     [SDB_KV_DUPLICATE] = { "kv_duplicate.db", DB_BTREE, 0, 1 },
@@ -242,6 +242,13 @@ static void on_dberr(const DB_ENV *env, const char *pfx, const char *msg)
     log_warn("store: bdb: %s", msg);
 }
 
+/* Informational messages, e.g. what failchk cleaned up after a dead process. */
+static void on_dbmsg(const DB_ENV *env, const char *msg)
+{
+    (void)env;
+    log_info("store: bdb: %s", msg);
+}
+
 static int mkdir_p(const char *path, mode_t mode)
 {
     char tmp[4096];
@@ -266,9 +273,10 @@ static int env_configure(struct store *st)
     if (!r) r = env->set_lk_detect(env, DB_LOCK_DEFAULT);
     if (!r) r = env->set_thread_count(env, 1024);
     if (!r) r = env->set_isalive(env, is_alive);
-    if (!r) r = env->set_lk_max_locks(env, 200000);
-    if (!r) r = env->set_lk_max_objects(env, 200000);
-    if (!r) r = env->set_lk_max_lockers(env, 20000);
+    /* Enough for deleting a big mailbox in one transaction (page locks). */
+    if (!r) r = env->set_lk_max_locks(env, 100000);
+    if (!r) r = env->set_lk_max_objects(env, 100000);
+    if (!r) r = env->set_lk_max_lockers(env, 10000);
     if (!r) r = env->set_lg_bsize(env, 4 * 1024 * 1024);
     if (!r) r = env->set_lg_max(env, 64 * 1024 * 1024);
     if (!r) r = env->set_tx_max(env, 2000);
@@ -276,6 +284,7 @@ static int env_configure(struct store *st)
     if (!r) r = env->set_flags(env, DB_TXN_WRITE_NOSYNC, st->durable ? 0 : 1);
     if (r) return store_dberr(st, r, "environment settings");
     env->set_errcall(env, on_dberr);
+    env->set_msgcall(env, on_dbmsg);
     return STORE_OK;
 }
 
@@ -289,7 +298,7 @@ static int open_db(struct store *st, enum store_db d)
     if (s->type == DB_HASH) db->set_h_ffactor(db, 1);
     if (s->type == DB_QUEUE) {
         db->set_re_len(db, REPLOG_RECLEN);
-        db->set_q_extentsize(db, 64);
+        db->set_q_extentsize(db, 512);   /* 8 MB extent files, ~7000 entries each */
     }
     uint32_t flags = DB_CREATE | DB_AUTO_COMMIT | (s->mvcc ? DB_MULTIVERSION : 0);
     r = db->open(db, NULL, s->file, NULL, s->type, flags, 0600);

@@ -53,10 +53,32 @@ int store_name_get(struct store *st, DB_TXN *txn, const char *name, char *unique
 /* ---- create ---- */
 struct mbcreate { struct mailbox_info mb; };
 
+/* UIDVALIDITY is the creation time, but never the same value twice: a
+ * mailbox deleted and created again within a second must not look like the
+ * old one to a client.  The last value handed out is kept under a key that
+ * cannot be a uniqueid. */
+#define UIDVALIDITY_KEY "!uidvalidity"
+static int next_uidvalidity(struct store *st, DB_TXN *txn, uint32_t *uv)
+{
+    struct buf v = BUF_INIT;
+    int r = store_db_get(st, SDB_MBREC, txn, UIDVALIDITY_KEY, strlen(UIDVALIDITY_KEY), &v, DB_RMW);
+    uint32_t last = 0;
+    if (!r && v.len == 5 && (unsigned char)v.s[0] == STORE_FMT_V1) last = get_be32((const unsigned char *)v.s + 1);
+    buf_free(&v);
+    if (r && r != STORE_ENOENT) return r;
+    if (*uv <= last) *uv = last + 1;
+    unsigned char rec[5] = { STORE_FMT_V1 };
+    put_be32(rec + 1, *uv);
+    return store_db_put(st, SDB_MBREC, txn, UIDVALIDITY_KEY, strlen(UIDVALIDITY_KEY), rec, sizeof rec, 0);
+}
+
 static int create_txn(struct store *st, DB_TXN *txn, void *rock)
 {
     struct mbcreate *a = rock;
-    int r = store_db_put(st, SDB_MAILBOXES, txn, a->mb.name, strlen(a->mb.name),
+    a->mb.uidvalidity = (uint32_t)a->mb.created;
+    int r = next_uidvalidity(st, txn, &a->mb.uidvalidity);
+    if (r) return r;
+    r = store_db_put(st, SDB_MAILBOXES, txn, a->mb.name, strlen(a->mb.name),
                          a->mb.uniqueid, STORE_UNIQUEID_LEN, DB_NOOVERWRITE);
     if (r) return r;
     r = store_mbrec_put(st, txn, &a->mb);

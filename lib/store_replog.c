@@ -74,7 +74,7 @@ static int replog_scan_txn(struct store *st, DB_TXN *txn, void *rock)
 int store_replog_scan(struct store *st, store_replog_cb cb, void *rock)
 {
     struct rscan a = { cb, rock, 0 };
-    int r = store_run_txn(st, replog_scan_txn, &a);
+    int r = store_run_txn_nosync(st, replog_scan_txn, &a);   /* reads only */
     return r ? r : a.cbret;
 }
 

@@ -130,6 +130,7 @@ static int check_mailboxes(struct vstate *v)
     if ((r = open_cursor(v, SDB_MBREC, &c))) return r;
     while ((ret = c->get(c, &key, &data, DB_NEXT)) == 0) {
         char id[STORE_UNIQUEID_LEN + 1];
+        if (key.size != STORE_UNIQUEID_LEN) continue;   /* bookkeeping keys such as "!uidvalidity" */
         snprintf(id, sizeof id, "%.*s", (int)key.size, (const char *)key.data);
         if (!smap_find(&v->ids, id, 0)) problem(v, "mailbox record %s has no name entry", id);
     }

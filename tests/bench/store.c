@@ -123,10 +123,13 @@ static void changed_since_bench(unsigned size)
     for (int i = 0; i < reps; i++) store_changed_since(st, mb.uniqueid, since, count_cb, &c);
     double tcs = (now_s() - t0) / reps;
     unsigned found = c.n / (unsigned)reps;
-    c.n = 0;
-    t0 = now_s();
-    store_records(st, mb.uniqueid, 1, NULL, count_cb, &c);
-    double tscan = now_s() - t0;
+    double tscan = 0;
+    for (int i = 0; i < 2; i++) {   /* the second one with a warm cache */
+        c.n = 0;
+        t0 = now_s();
+        store_records(st, mb.uniqueid, 1, NULL, count_cb, &c);
+        tscan = now_s() - t0;
+    }
     printf("%-52s %8.3f ms  (%u records returned)\n", "changed-since, 100 changes", tcs * 1e3, found);
     printf("%-52s %8.1f ms  (%u records; fill took %.1f s)\n", "full scan of the same mailbox, for comparison",
            tscan * 1e3, c.n, tfill);

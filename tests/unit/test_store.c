@@ -500,6 +500,8 @@ static void test_delete(void **state)
     struct mailbox_info mb2;
     assert_int_equal(store_mailbox_create(f->st, "user/bob/tmp", NULL, NULL, &mb2), STORE_OK);
     assert_string_not_equal(mb2.uniqueid, mb.uniqueid);
+    /* Same name again within the second: still a new UIDVALIDITY. */
+    assert_true(mb2.uidvalidity > mb.uidvalidity);
     assert_verify_clean(f->st);
 }
 
