@@ -800,3 +800,27 @@ def test_satchelctl_event_gets_config_from_master(run):
     assert r.wait_log("event cp: started process")
     assert wait_until(lambda: re.search(r"process cp\[\d+\] exited with status 0", r.log())), r.log()
     assert not re.search(r"process cp\[\d+\] exited with status [1-9]", r.log())
+
+
+def test_burst_of_connections_all_served(run):
+    import concurrent.futures
+    r = run(extra_conf="master_max_uses: 3\n")
+    port = free_port()
+    r.write(services=svc("e", port, prefork=2, maxchild=20))
+    r.start(port)
+
+    def one(i):
+        c = connect(("127.0.0.1", port), timeout=30)
+        assert c.cmd(f"n{i}") == f"echo n{i}"
+        pid = c.pid()
+        c.cmd("QUIT")
+        c.close()
+        return pid
+
+    with concurrent.futures.ThreadPoolExecutor(40) as ex:
+        pids = list(ex.map(one, range(200)))
+    assert len(pids) == 200
+    # max_uses 3: at least 200/3 processes served them, never more than maxchild at once
+    assert len(set(pids)) >= 67
+    assert len(children(r.pid(), "e")) <= 20
+    assert "killed by signal" not in r.log()
