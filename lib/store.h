@@ -223,6 +223,10 @@ int store_replog_add(struct store *st, const char *type, const char *name);
 enum store_kv_table { KV_SUBS, KV_SEEN, KV_DUPLICATE, KV_ANNOTATION, KV__COUNT };
 int store_kv_get(struct store *st, enum store_kv_table t, const char *key, struct buf *val);
 int store_kv_put(struct store *st, enum store_kv_table t, const char *key, const void *val, size_t len);
+/* Same, but the commit is not flushed to disk: for advisory data (lmtpd's
+ * duplicate marks) that may be lost in a crash; the next durable commit of
+ * any process flushes it. */
+int store_kv_put_nosync(struct store *st, enum store_kv_table t, const char *key, const void *val, size_t len);
 int store_kv_del(struct store *st, enum store_kv_table t, const char *key);
 /* Every key with the given prefix, in order. */
 typedef int (*store_kv_cb)(const char *key, const char *val, size_t vallen, void *rock);

@@ -46,6 +46,14 @@ int store_kv_put(struct store *st, enum store_kv_table t, const char *key, const
     return store_run_txn(st, kv_put_txn, &a);
 }
 
+int store_kv_put_nosync(struct store *st, enum store_kv_table t, const char *key, const void *val, size_t len)
+{
+    int db = kv_db(t);
+    if (db < 0 || !key || !*key || (!val && len)) return STORE_EINVAL;
+    struct kvop a = { .db = db, .key = key, .val = val ? val : "", .len = len };
+    return store_run_txn_nosync(st, kv_put_txn, &a);
+}
+
 static int kv_del_txn(struct store *st, DB_TXN *txn, void *rock)
 {
     struct kvop *a = rock;

@@ -557,6 +557,9 @@ static void test_kv(void **state)
     assert_int_equal(store_kv_del(f->st, KV_SUBS, "bob\tuser/bob/a"), STORE_OK);
     assert_int_equal(store_kv_get(f->st, KV_SUBS, "bob\tuser/bob/a", &v), STORE_ENOENT);
     assert_int_equal(store_kv_get(f->st, KV_SEEN, "bob\tuser/bob/b", &v), STORE_ENOENT);
+    assert_int_equal(store_kv_put_nosync(f->st, KV_DUPLICATE, "<id@x>\tuser/bob", "1", 1), STORE_OK);
+    assert_int_equal(store_kv_get(f->st, KV_DUPLICATE, "<id@x>\tuser/bob", &v), STORE_OK);
+    assert_int_equal(v.len, 1);
     buf_free(&v);
     buf_free(&keys);
 }
