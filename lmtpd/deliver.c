@@ -49,7 +49,7 @@ static double now_ms(void)
 /* Staged copies of the message, one per partition used by the recipients. */
 struct stage_cache {
     size_t n;
-    struct { char partition[64]; int err; struct staged_msg msg; } e[CONFIG_MAX_PARTITIONS];
+    struct { char partition[64]; int err; int used; struct staged_msg msg; } e[CONFIG_MAX_PARTITIONS];
 };
 
 static int stage_for(struct store *st, struct stage_cache *c, const char *partition, const char *data,
@@ -91,7 +91,8 @@ static void mark_delivered(struct store *st, const char *key)
 {
     char val[32];
     int n = snprintf(val, sizeof val, "%lld", (long long)time(NULL));
-    int r = store_kv_put(st, KV_DUPLICATE, key, val, (size_t)n);
+    /* Advisory data: not worth a second log flush per delivery. */
+    int r = store_kv_put_nosync(st, KV_DUPLICATE, key, val, (size_t)n);
     if (r) log_warn("duplicate database update failed: %s", store_strerror(r));
 }
 
@@ -111,16 +112,13 @@ static int append_one(struct store *st, const char *mailbox, const struct staged
     return store_mbtxn_commit(t);
 }
 
-/* Is recipient i the last one (not suppressed) whose mailbox is on the same
- * partition?  Only that recipient's append tells the store that the file
- * was created for it: the store unlinks "created" files referenced nowhere
- * when a transaction aborts, which must not happen while later recipients
- * still need the file. */
-static int last_on_partition(const struct rcpt *rcpts, size_t n, const char *skip, size_t i)
+/* Files staged by us that no recipient ended up referencing (every
+ * transaction failed) are removed again; store_stage_discard keeps a file
+ * that any record references. */
+static void discard_unused(struct store *st, struct stage_cache *c)
 {
-    for (size_t j = i + 1; j < n; j++)
-        if (!skip[j] && strcmp(rcpts[j].partition, rcpts[i].partition) == 0) return 0;
-    return 1;
+    for (size_t i = 0; i < c->n; i++)
+        if (!c->e[i].err && c->e[i].msg.created && !c->e[i].used) store_stage_discard(st, &c->e[i].msg);
 }
 
 void deliver_message(struct store *st, const char *data, size_t len, struct rcpt *rcpts, size_t n,
@@ -153,8 +151,10 @@ void deliver_message(struct store *st, const char *data, size_t len, struct rcpt
         int err = stage_for(st, &cache, r->partition, data, len, &staged);
         int have_msg = !err;
         if (have_msg) {
+            /* Not "created" for the store: an aborted transaction would
+             * unlink the file that later recipients still need. */
             msg = *staged;
-            msg.created = staged->created && last_on_partition(rcpts, n, skip, i);
+            msg.created = 0;
             err = append_one(st, r->mailbox, &msg, &uid);
         }
         /* The folder went away since RCPT: the INBOX is the fallback. */
@@ -168,11 +168,14 @@ void deliver_message(struct store *st, const char *data, size_t len, struct rcpt
                      len, store_strerror(err), replies[i]);
             continue;
         }
+        for (size_t k = 0; k < cache.n; k++)
+            if (&cache.e[k].msg == staged) cache.e[k].used = 1;
         if (dups) mark_delivered(st, keys[i]);
         log_info("delivered msgid=%s rcpt=<%s> mailbox=%s uid=%u size=%zu duration=%.1fms", msgid, r->addr,
                  r->mailbox, uid, len, now_ms() - t0);
         snprintf(replies[i], 256, "250 2.0.0 <%s> Ok, delivered as uid %u", r->addr, uid);
     }
+    discard_unused(st, &cache);
     free(keys);
     free(skip);
     log_set_user(NULL);

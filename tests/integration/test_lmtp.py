@@ -508,6 +508,9 @@ def test_over_quota_temporary(suite_factory):
     replies = send_data(s, ["alice"], msg())
     assert replies[0][0] == 452 and replies[0][1][0].startswith("452 4.2.2")
     assert count(suite, "user/alice") == 1
+    # The refused message's file was staged for nobody else: it is gone again.
+    r = suite.ctl("verify", check=False)
+    assert r.returncode == 0 and r.stdout == "", r.stdout + r.stderr
 
 
 # ---------------------------------------------------------------- duplicates
