@@ -49,6 +49,20 @@ static int may_create(struct session *s, const char *internal)
     return 0;
 }
 
+/* A new mailbox starts with the ACL of its nearest existing ancestor, as
+ * in Cyrus, so whoever may work in a shared hierarchy can see new folders. */
+static void inherit_acl(struct session *s, const char *internal)
+{
+    char p[STORE_MAX_NAME];
+    snprintf(p, sizeof p, "%s", internal);
+    while (parent_of(p, p, sizeof p) == 0) {
+        struct mailbox_info mb;
+        if (store_mailbox_lookup(s->st, p, &mb) != 0) continue;
+        if (mb.acl[0]) store_mailbox_set_acl(s->st, internal, mb.acl);
+        return;
+    }
+}
+
 /* Create the missing ancestors of internal (RFC 3501 6.3.3 SHOULD). */
 static void create_parents(struct session *s, const char *internal)
 {
@@ -63,7 +77,10 @@ static void create_parents(struct session *s, const char *internal)
             struct mailbox_info mb;
             if (store_mailbox_lookup(s->st, p, &mb) == STORE_ENOENT) {
                 int r = store_mailbox_create(s->st, p, NULL, NULL, NULL);
-                if (r == 0) log_info("created intermediate mailbox %s", p);
+                if (r == 0) {
+                    inherit_acl(s, p);
+                    log_info("created intermediate mailbox %s", p);
+                }
             }
         }
         *q = '/';
@@ -134,6 +151,7 @@ void cmd_create(struct session *s, struct cmd *c)
     create_parents(s, internal);
     int r = store_mailbox_create(s->st, internal, NULL, use.len ? use.s : NULL, NULL);
     if (r != 0) { cmd_no_store(c, r, 0, ext.s); goto out; }
+    inherit_acl(s, internal);
     log_info("created %s", internal);
     cmd_ok(c, "CREATE completed");
 out:
