@@ -316,10 +316,15 @@ void msg_ctype_free(struct msg_ctype *ct)
 
 /* ---- IMAP strings ---- */
 
+/* A NUL may not appear in an IMAP literal: it goes out as 0x80, as
+ * Dovecot replaces NULs in header values. */
 static void append_literal(struct buf *b, const char *s, size_t len)
 {
     buf_printf(b, "{%zu}\r\n", len);
+    size_t at = b->len;
     buf_append(b, s, len);
+    for (size_t i = at; i < b->len; i++)
+        if (b->s[i] == '\0') b->s[i] = (char)0x80;
 }
 
 void imap_append_string(struct buf *b, const char *s, size_t len)

@@ -592,6 +592,21 @@ static void test_malformed_shapes(void **state)
     exercise(NULL, 0);
 }
 
+static void test_nul_bytes(void **state)
+{
+    (void)state;
+    static const char m[] = "Subject: a\0b\r\nContent-ID: <x\0y>\r\nContent-Type: text/plain; name=\"n\0\"\r\n\r\nbody";
+    struct parsed p;
+    parse_mem(&p, m, sizeof m - 1);
+    size_t l;
+    const char *s = message_cache_envelope(&p.c, &l);
+    assert_null(memchr(s, '\0', l));
+    assert_non_null(strstr(s, "{3}\r\na\x80" "b"));
+    s = message_cache_bodystructure(&p.c, 1, &l);
+    assert_null(memchr(s, '\0', l));
+    parsed_free(&p);
+}
+
 static void test_random_garbage(void **state)
 {
     (void)state;
@@ -634,6 +649,7 @@ int main(void)
         cmocka_unit_test(test_hostile_nesting),
         cmocka_unit_test(test_hostile_counts),
         cmocka_unit_test(test_malformed_shapes),
+        cmocka_unit_test(test_nul_bytes),
         cmocka_unit_test(test_random_garbage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
