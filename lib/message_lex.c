@@ -132,13 +132,11 @@ int lex_phrase(struct lex *lx, struct buf *out)
         if (!lex_skip_cfws(lx)) { lx->p = save; break; }
         size_t before = out->len;
         if (words) buf_putc(out, ' ');
-        size_t mark = out->len;
         int ok;
         if (*lx->p == '"') ok = lex_quoted_string(lx, out);
         else if (*lx->p == '.') { lx->p++; buf_putc(out, '.'); ok = 1; }
         else ok = lex_atom(lx, out);
         if (!ok) { buf_truncate(out, before); lx->p = save; break; }
-        (void)mark;
         words++;
     }
     return words > 0;
