@@ -21,7 +21,7 @@ enum node_kind {
 };
 
 /* Evaluation cost tiers: what a key needs loaded. */
-enum { COST_RECORD = 0, COST_CACHE = 1, COST_BYTES = 2 };
+enum { COST_FLAGS = 0, COST_RECORD = 1, COST_CACHE = 2, COST_BYTES = 3 };
 
 struct node {
     enum node_kind kind;
@@ -33,6 +33,7 @@ struct node {
     char *str;                /* keyword, header name, emailid */
     char *needle;             /* folded search string */
     size_t needle_len;
+    int ascii;                /* needle is pure ASCII: compare without folding the text */
     struct node *kids;
     size_t nkids;
 };
@@ -183,6 +184,10 @@ static int parse_string_arg(struct parser *ps, struct node *n)
     st_fold(ps->tmp.s, ps->tmp.len, &f);
     n->needle_len = f.len;
     n->needle = buf_release(&f);
+    n->ascii = 1;
+    for (size_t i = 0; i < n->needle_len; i++)
+        if ((unsigned char)n->needle[i] >= 0x80)
+            n->ascii = 0;
     return 0;
 }
 
@@ -427,7 +432,7 @@ static int node_cost(struct node *n)
 {
     switch (n->kind) {
     case N_AND: case N_OR: case N_NOT: {
-        int c = COST_RECORD;
+        int c = COST_FLAGS;
         for (size_t i = 0; i < n->nkids; i++) {
             int k = node_cost(&n->kids[i]);
             if (k > c)
@@ -452,6 +457,9 @@ static int node_cost(struct node *n)
     }
     case N_BODY: case N_TEXT:
         n->cost = COST_BYTES + 1;   /* decoding bodies: the dearest */
+        break;
+    case N_ALL: case N_FLAG: case N_NEW: case N_OLD: case N_RECENT: case N_SEQ: case N_UID: case N_THREADID:
+        n->cost = COST_FLAGS;     /* uid, seq and flags only: the session already has them */
         break;
     default:
         n->cost = COST_RECORD;
@@ -545,6 +553,7 @@ void search_free(struct search_prog *p)
 unsigned search_return_opts(const struct search_prog *p) { return p->ret; }
 int search_is_esearch(const struct search_prog *p) { return p->esearch; }
 int search_uses_modseq(const struct search_prog *p) { return p->uses_modseq; }
+int search_needs_record(const struct search_prog *p) { return p->root.cost >= COST_RECORD; }
 int search_needs_cache(const struct search_prog *p) { return p->root.cost >= COST_CACHE; }
 int search_needs_bytes(const struct search_prog *p) { return p->root.cost >= COST_BYTES; }
 
@@ -562,14 +571,61 @@ int search_substr_folded(const char *hay, size_t haylen, const char *needle, siz
     return memmem(hay, haylen, needle, nlen) != NULL;
 }
 
-/* Per-message memo so several text keys decode the body once. */
+/* Per-message scratch space for the text keys. */
 struct evalctx {
     struct search_prog *p;
     struct msgview *v;
-    int have_body, have_header;
-    struct buf body;          /* folded decoded body text */
-    struct buf header;        /* folded decoded header block */
+    struct buf raw, dec, fold;
 };
+
+/* Does text contain the node's needle (case-insensitively)? */
+static int text_match(struct evalctx *cx, const struct node *n, const char *text, size_t len)
+{
+    if (n->ascii)
+        return st_ascii_contains(text, len, n->needle, n->needle_len);
+    buf_reset(&cx->fold);
+    st_fold(text, len, &cx->fold);
+    return search_substr_folded(cx->fold.s ? cx->fold.s : "", cx->fold.len, n->needle, n->needle_len);
+}
+
+/* Header text as UTF-8: the raw bytes unless they hold encoded-words. */
+static const char *header_utf8(struct evalctx *cx, const char *raw, size_t len, size_t *outlen)
+{
+    if (!memmem(raw, len, "=?", 2)) {
+        *outlen = len;
+        return raw;
+    }
+    buf_reset(&cx->dec);
+    message_decode_header(raw, len, &cx->dec);
+    *outlen = cx->dec.len;
+    return cx->dec.s ? cx->dec.s : "";
+}
+
+struct partmatch { struct evalctx *cx; const struct node *n; };
+
+static int part_cb(const char *text, size_t len, void *rock)
+{
+    struct partmatch *pm = rock;
+    return text_match(pm->cx, pm->n, text, len);
+}
+
+static int match_body(struct evalctx *cx, const struct node *n)
+{
+    struct partmatch pm = { cx, n };
+    return st_body_parts(cx->v, part_cb, &pm) != 0;
+}
+
+static int match_text(struct evalctx *cx, const struct node *n)
+{
+    const char *data;
+    size_t len, hl;
+    if (msgview_bytes(cx->v, &data, &len) == 0) {
+        const char *h = header_utf8(cx, data, st_header_len(data, len), &hl);
+        if (text_match(cx, n, h, hl))
+            return 1;
+    }
+    return match_body(cx, n);
+}
 
 static int has_keyword(const char *list, const char *kw)
 {
@@ -587,46 +643,14 @@ static int has_keyword(const char *list, const char *kw)
 
 static int match_header(struct evalctx *cx, struct node *n)
 {
-    struct buf raw = BUF_INIT, dec = BUF_INIT, fold = BUF_INIT;
-    int r = st_header(cx->v, n->str, &raw);
+    buf_reset(&cx->raw);
+    int r = st_header(cx->v, n->str, &cx->raw);
     if (r > 0 && n->needle_len > 0) {
-        message_decode_header(raw.s, raw.len, &dec);
-        st_fold(dec.s ? dec.s : "", dec.len, &fold);
-        r = search_substr_folded(fold.s, fold.len, n->needle, n->needle_len);
-    }
-    buf_free(&raw);
-    buf_free(&dec);
-    buf_free(&fold);
-    return r > 0;
-}
-
-static const struct buf *body_text(struct evalctx *cx)
-{
-    if (!cx->have_body) {
-        struct buf raw = BUF_INIT;
-        st_body_text(cx->v, &raw);
-        st_fold(raw.s ? raw.s : "", raw.len, &cx->body);
-        buf_free(&raw);
-        cx->have_body = 1;
-    }
-    return &cx->body;
-}
-
-static const struct buf *header_text(struct evalctx *cx)
-{
-    if (!cx->have_header) {
-        const char *data;
         size_t len;
-        struct buf dec = BUF_INIT;
-        if (msgview_bytes(cx->v, &data, &len) == 0) {
-            message_decode_header(data, st_header_len(data, len), &dec);
-            st_fold(dec.s ? dec.s : "", dec.len, &cx->header);
-        }
-        buf_free(&dec);
-        (void)buf_cstr(&cx->header);
-        cx->have_header = 1;
+        const char *t = header_utf8(cx, cx->raw.s, cx->raw.len, &len);
+        r = text_match(cx, n, t, len);
     }
-    return &cx->header;
+    return r > 0;
 }
 
 static int cmp_day(enum node_kind k, int64_t day, int64_t want)
@@ -679,17 +703,8 @@ static int eval(struct evalctx *cx, struct node *n)
     case N_SENTBEFORE: case N_SENTON: case N_SENTSINCE:
         return cmp_day(n->kind, sent_day(v), (int64_t)n->num);
     case N_HEADER: return match_header(cx, n);
-    case N_BODY: {
-        const struct buf *b = body_text(cx);
-        return search_substr_folded(b->s ? b->s : "", b->len, n->needle, n->needle_len);
-    }
-    case N_TEXT: {
-        const struct buf *h = header_text(cx);
-        if (search_substr_folded(h->s ? h->s : "", h->len, n->needle, n->needle_len))
-            return 1;
-        const struct buf *b = body_text(cx);
-        return search_substr_folded(b->s ? b->s : "", b->len, n->needle, n->needle_len);
-    }
+    case N_BODY: return match_body(cx, n);
+    case N_TEXT: return match_text(cx, n);
     }
     return 0;
 }
@@ -701,7 +716,8 @@ int search_match(struct search_prog *p, struct msgview *v)
     cx.p = p;
     cx.v = v;
     int r = eval(&cx, &p->root);
-    buf_free(&cx.body);
-    buf_free(&cx.header);
+    buf_free(&cx.raw);
+    buf_free(&cx.dec);
+    buf_free(&cx.fold);
     return r;
 }

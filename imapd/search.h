@@ -70,6 +70,11 @@ unsigned search_return_opts(const struct search_prog *p);
 int search_is_esearch(const struct search_prog *p);
 /* Does the program use MODSEQ (CONDSTORE: reply carries "(MODSEQ n)")? */
 int search_uses_modseq(const struct search_prog *p);
+/* Does evaluation need the full record (size, dates, keywords, modseq,
+ * guid)?  When 0 the program only looks at v->seq, v->flags, v->recent and
+ * rec->uid, so the caller may pass a msg_record holding just the uid and
+ * skip reading records from the store (e.g. UID SEARCH FLAGGED). */
+int search_needs_record(const struct search_prog *p);
 /* Does evaluation need the cache / the message bytes for some message? */
 int search_needs_cache(const struct search_prog *p);
 int search_needs_bytes(const struct search_prog *p);

@@ -216,12 +216,31 @@ static const char *sx_param(const struct sx *params, const char *name)
     return NULL;
 }
 
-static void text_part(struct msgview *v, const char *num, const struct sx *n, struct buf *out)
+/* Callback per text part: its decoded UTF-8 text (may point into the map). */
+struct walkctx {
+    struct msgview *v;
+    st_part_cb cb;
+    void *rock;
+    int stop;
+    struct buf dec, conv;
+};
+
+static int identity_encoding(const char *enc)
 {
-    const struct msg_cache *c = msgview_cache(v);
+    return !enc || !strcasecmp(enc, "7bit") || !strcasecmp(enc, "8bit") || !strcasecmp(enc, "binary");
+}
+
+static int utf8_charset(const char *cs)
+{
+    return !cs || !strcasecmp(cs, "utf-8") || !strcasecmp(cs, "us-ascii") || !strcasecmp(cs, "utf8");
+}
+
+static void text_part(struct walkctx *w, const char *num, const struct sx *n)
+{
+    const struct msg_cache *c = msgview_cache(w->v);
     const char *data;
     size_t len, off, plen;
-    if (!c || msgview_bytes(v, &data, &len) < 0)
+    if (!c || msgview_bytes(w->v, &data, &len) < 0)
         return;
     if (message_cache_section(c, num, &off, &plen) < 0 &&
         (strcmp(num, "1") || message_cache_section(c, "TEXT", &off, &plen) < 0))
@@ -230,45 +249,54 @@ static void text_part(struct msgview *v, const char *num, const struct sx *n, st
         return;
     const char *enc = sx_str(n, 5);
     const char *cs = n->nkids > 2 ? sx_param(&n->kids[2], "charset") : NULL;
-    struct buf dec = BUF_INIT;
-    if (enc && message_decode_transfer(enc, data + off, plen, &dec) == 0) {
-        st_to_utf8(cs, dec.s ? dec.s : "", dec.len, out);
-    } else {
-        st_to_utf8(cs, data + off, plen, out);
+    const char *text = data + off;
+    size_t tlen = plen;
+    if (!identity_encoding(enc)) {
+        buf_reset(&w->dec);
+        if (message_decode_transfer(enc, text, tlen, &w->dec) == 0) {
+            text = w->dec.s ? w->dec.s : "";
+            tlen = w->dec.len;
+        }
     }
-    buf_free(&dec);
-    buf_putc(out, '\n');
+    if (!utf8_charset(cs)) {
+        buf_reset(&w->conv);
+        st_to_utf8(cs, text, tlen, &w->conv);
+        text = w->conv.s ? w->conv.s : "";
+        tlen = w->conv.len;
+    }
+    if (w->cb(text, tlen, w->rock))
+        w->stop = 1;
 }
 
-static void walk(struct msgview *v, const struct sx *n, const char *num, struct buf *out, int depth)
+static void walk(struct walkctx *w, const struct sx *n, const char *num, int depth)
 {
-    if (n->type != 'L' || n->nkids == 0 || depth > 32)
+    if (n->type != 'L' || n->nkids == 0 || depth > 32 || w->stop)
         return;
     char child[256];
     if (n->kids[0].type == 'L') {               /* multipart */
-        for (size_t i = 0; i < n->nkids && n->kids[i].type == 'L'; i++) {
+        for (size_t i = 0; i < n->nkids && n->kids[i].type == 'L' && !w->stop; i++) {
             snprintf(child, sizeof child, "%s%s%zu", num, *num ? "." : "", i + 1);
-            walk(v, &n->kids[i], child, out, depth + 1);
+            walk(w, &n->kids[i], child, depth + 1);
         }
         return;
     }
     const char *type = sx_str(n, 0), *sub = sx_str(n, 1);
     const char *me = *num ? num : "1";
     if (type && !strcasecmp(type, "TEXT")) {
-        text_part(v, me, n, out);
+        text_part(w, me, n);
     } else if (type && sub && !strcasecmp(type, "MESSAGE") &&
                (!strcasecmp(sub, "RFC822") || !strcasecmp(sub, "GLOBAL")) && n->nkids > 8) {
         const struct sx *inner = &n->kids[8];
         if (inner->type == 'L' && inner->nkids && inner->kids[0].type == 'L') {
-            walk(v, inner, me, out, depth + 1);
+            walk(w, inner, me, depth + 1);
         } else {
             snprintf(child, sizeof child, "%s.1", me);
-            walk(v, inner, child, out, depth + 1);
+            walk(w, inner, child, depth + 1);
         }
     }
 }
 
-void st_body_text(struct msgview *v, struct buf *out)
+int st_body_parts(struct msgview *v, st_part_cb cb, void *rock)
 {
     const struct msg_cache *c = msgview_cache(v);
     size_t bslen;
@@ -279,13 +307,62 @@ void st_body_text(struct msgview *v, struct buf *out)
         size_t len;
         if (msgview_bytes(v, &data, &len) == 0) {
             size_t h = st_header_len(data, len);
-            buf_append(out, data + h, len - h);
+            return cb(data + h, len - h, rock);
         }
-        return;
+        return 0;
     }
+    struct walkctx w = { v, cb, rock, 0, BUF_INIT, BUF_INIT };
     struct sx root;
     if (sx_parse_string(bs, bslen, &root) == 0)
-        walk(v, &root, "", out, 0);
+        walk(&w, &root, "", 0);
     sx_free(&root);
+    buf_free(&w.dec);
+    buf_free(&w.conv);
+    return w.stop;
+}
+
+static int append_part(const char *text, size_t len, void *rock)
+{
+    struct buf *out = rock;
+    buf_append(out, text, len);
+    buf_putc(out, '\n');
+    return 0;
+}
+
+void st_body_text(struct msgview *v, struct buf *out)
+{
+    st_body_parts(v, append_part, out);
     (void)buf_cstr(out);
+}
+
+int st_ascii_contains(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+    if (nlen == 0)
+        return 1;
+    if (hlen < nlen)
+        return 0;
+    unsigned char lo = (unsigned char)needle[0];
+    unsigned char up = (lo >= 'a' && lo <= 'z') ? (unsigned char)(lo - 32) : lo;
+    const unsigned char *p = (const unsigned char *)hay, *last = p + (hlen - nlen);
+    while (p <= last) {
+        /* jump to the next byte that can start a match */
+        const unsigned char *a = memchr(p, lo, (size_t)(last - p) + 1);
+        const unsigned char *b = up != lo ? memchr(p, up, (size_t)(a ? a - p : last - p + 1)) : NULL;
+        const unsigned char *q = b ? b : a;
+        if (!q)
+            return 0;
+        size_t i = 1;
+        while (i < nlen) {
+            unsigned char c = q[i];
+            if (c >= 'A' && c <= 'Z')
+                c = (unsigned char)(c + 32);
+            if (c != (unsigned char)needle[i])
+                break;
+            i++;
+        }
+        if (i == nlen)
+            return 1;
+        p = q + 1;
+    }
+    return 0;
 }

@@ -21,6 +21,14 @@ int st_header(struct msgview *v, const char *name, struct buf *out);
 /* Decoded UTF-8 text of every text/ part (message/rfc822 parts included),
  * separated by "\n".  Appends to out. */
 void st_body_text(struct msgview *v, struct buf *out);
+/* The same, one part at a time: cb gets each part's decoded UTF-8 text
+ * (valid only during the call); a non-zero return stops the walk and is
+ * returned.  No copies for 7bit/8bit UTF-8/ASCII parts. */
+typedef int (*st_part_cb)(const char *text, size_t len, void *rock);
+int st_body_parts(struct msgview *v, st_part_cb cb, void *rock);
+/* Case-insensitive (ASCII) substring search for an ASCII, already folded
+ * needle; 1 found. */
+int st_ascii_contains(const char *hay, size_t hlen, const char *needle, size_t nlen);
 /* Convert data in charset to UTF-8 (appending); unknown charsets copy bytes. */
 void st_to_utf8(const char *charset, const char *data, size_t len, struct buf *out);
 #endif

@@ -460,6 +460,7 @@ static void test_search_return(void **state)
     assert_int_equal(search_parse("RETURN (SAVE) SEEN", 18, &env, 1, 1, &p, &err), SEARCH_OK);
     assert_int_equal(search_return_opts(p), SEARCH_RET_SAVE);
     assert_false(search_needs_cache(p));
+    assert_false(search_needs_record(p));
     search_free(p);
     assert_int_equal(search_parse("SEEN", 4, &env, 1, 1, &p, &err), SEARCH_OK);
     assert_false(search_is_esearch(p));
@@ -467,6 +468,13 @@ static void test_search_return(void **state)
     search_free(p);
     assert_int_equal(search_parse("MODSEQ \"/flags/\\\\Seen\" all 5", 28, &env, 1, 1, &p, &err), SEARCH_OK);
     assert_true(search_uses_modseq(p));
+    search_free(p);
+    assert_int_equal(search_parse("OR UID 1:5 (2 NOT FLAGGED RECENT)", 33, &env, 1, 1, &p, &err), SEARCH_OK);
+    assert_false(search_needs_record(p));
+    search_free(p);
+    assert_int_equal(search_parse("SEEN LARGER 5", 13, &env, 1, 1, &p, &err), SEARCH_OK);
+    assert_true(search_needs_record(p));
+    assert_false(search_needs_cache(p));
     search_free(p);
     assert_int_equal(search_parse("SUBJECT x", 9, &env, 1, 1, &p, &err), SEARCH_OK);
     assert_true(search_needs_cache(p));
