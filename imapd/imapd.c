@@ -147,6 +147,10 @@ static void dispatch(struct session *s, struct buf *raw)
         else cmd_bad(&c, "No mailbox selected");
         goto reply;
     }
+    if (imap_nesting_depth(raw->s, raw->len) > s->lim.max_nesting) {
+        cmd_bad(&c, "Too many nested parentheses (limit %d)", s->lim.max_nesting);
+        goto reply;
+    }
     c.allow_expunge = c.uid || !(def->flags & CF_NOEXPUNGE);
     c.no_sync = (def->flags & CF_NOSYNC) != 0;
     def->fn(s, &c);

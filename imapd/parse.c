@@ -78,6 +78,34 @@ enum imap_read_result imap_read_command(struct prot *p, const struct imap_limits
     return res;
 }
 
+int imap_nesting_depth(const char *cmd, size_t len)
+{
+    int depth = 0, max = 0;
+    size_t i = 0;
+    while (i < len) {
+        char c = cmd[i];
+        if (c == '"') {
+            for (i++; i < len && cmd[i] != '"'; i++)
+                if (cmd[i] == '\\') i++;
+            i++;
+        } else if (c == '\r' && i + 1 < len && cmd[i + 1] == '\n') {
+            /* CRLF inside a command only follows a literal marker. */
+            size_t j = i;
+            while (j > 0 && cmd[j - 1] != '{') j--;
+            uint64_t n = 0;
+            for (size_t k = j; k < i && cmd[k] >= '0' && cmd[k] <= '9' && n < (uint64_t)len; k++)
+                n = n * 10 + (uint64_t)(cmd[k] - '0');
+            i += 2;
+            i = n > len - i ? len : i + (size_t)n;
+        } else {
+            if (c == '(' && ++depth > max) max = depth;
+            if (c == ')' && depth > 0) depth--;
+            i++;
+        }
+    }
+    return max;
+}
+
 /* ---------- tokenizing ---------- */
 
 void ps_init(struct imap_parser *ps, const char *data, size_t len, int max_depth)

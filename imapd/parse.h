@@ -50,6 +50,11 @@ enum imap_read_result imap_read_command(struct prot *p, const struct imap_limits
  * or '~'); 0 when there is no marker; -1 for a malformed/overflowing one. */
 int imap_literal_marker(const char *line, size_t len, uint64_t *n, int *nonsync, int *binary, size_t *marker_off);
 
+/* Deepest parenthesis nesting in a whole command (quoted strings and
+ * literals skipped), so that every parser -- including the leaf modules'
+ * -- is covered by the imap_max_nesting limit. */
+int imap_nesting_depth(const char *cmd, size_t len);
+
 struct imap_parser {
     const char *start, *p, *end;
     int depth, max_depth;
