@@ -25,6 +25,8 @@ static void base64_decode(const char *s, size_t len, struct buf *out)
 {
     uint32_t acc = 0;
     int bits = 0;
+    buf_ensure(out, len / 4 * 3 + 3);
+    char *o = out->s + out->len;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '=') break;
@@ -34,9 +36,11 @@ static void base64_decode(const char *s, size_t len, struct buf *out)
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            buf_putc(out, (char)((acc >> bits) & 0xff));
+            *o++ = (char)((acc >> bits) & 0xff);
         }
     }
+    out->len = (size_t)(o - out->s);
+    out->s[out->len] = '\0';
 }
 
 static int hexval(unsigned char c)
@@ -62,7 +66,13 @@ static void qp_decode(const char *s, size_t len, struct buf *out)
         while (te > i && (s[te - 1] == ' ' || s[te - 1] == '\t')) te--;
         int soft = 0;
         for (size_t j = i; j < te; j++) {
-            if (s[j] != '=') { buf_putc(out, s[j]); continue; }
+            if (s[j] != '=') {
+                const char *eq = memchr(s + j, '=', te - j);
+                size_t k = eq ? (size_t)(eq - s) : te;
+                buf_append(out, s + j, k - j);
+                j = k - 1;
+                continue;
+            }
             if (j + 1 == te) { soft = 1; break; }
             int h = -1, l = -1;
             if (j + 2 < te) {
@@ -241,7 +251,15 @@ void message_decode_header(const char *value, size_t len, struct buf *out)
             continue;
         }
         flush(&pd, out);
-        buf_putc(out, *s++);
+        /* plain text up to the next possible encoded word, in one piece */
+        const char *q = s + 1;
+        while (q < end && !(q[0] == '=' && q + 1 < end && q[1] == '?')) {
+            const char *nx = memchr(q, '=', (size_t)(end - q));
+            q = nx ? nx : end;
+            if (q < end && !(q + 1 < end && q[1] == '?')) q++;
+        }
+        buf_append(out, s, (size_t)(q - s));
+        s = q;
     }
     flush(&pd, out);
     if (!out->s) buf_appendstr(out, "");

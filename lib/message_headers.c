@@ -75,28 +75,51 @@ int hdr_name_is(const struct hdr_field *f, const char *name)
     return f->name_len == n && strncasecmp(f->name, name, n) == 0;
 }
 
+/* Appends v without the bytes for which drop() says so, in runs (these
+ * run over every header value, so no byte-at-a-time appends). */
+static void copy_runs(const char *v, size_t len, struct buf *out, int (*drop)(const char *, size_t, size_t))
+{
+    size_t run = 0;
+    buf_ensure(out, len);
+    for (size_t i = 0; i < len; i++) {
+        if (!drop(v, len, i)) continue;
+        if (i > run) buf_append(out, v + run, i - run);
+        run = i + 1;
+    }
+    if (len > run) buf_append(out, v + run, len - run);
+    if (!out->s) buf_appendstr(out, "");
+}
+
+static int is_crlf_byte(const char *v, size_t len, size_t i)
+{
+    (void)len;
+    return v[i] == '\r' || v[i] == '\n';
+}
+
+static int is_cr_of_crlf(const char *v, size_t len, size_t i)
+{
+    return v[i] == '\r' && i + 1 < len && v[i + 1] == '\n';
+}
+
+static int is_line_break(const char *v, size_t len, size_t i)
+{
+    return v[i] == '\n' || is_cr_of_crlf(v, len, i);
+}
+
 void hdr_value_nolf(const char *v, size_t len, struct buf *out)
 {
-    for (size_t i = 0; i < len; i++)
-        if (v[i] != '\r' && v[i] != '\n') buf_putc(out, v[i]);
-    if (!out->s) buf_appendstr(out, "");
+    copy_runs(v, len, out, is_crlf_byte);
 }
 
 void hdr_value_full(const char *v, size_t len, struct buf *out)
 {
-    for (size_t i = 0; i < len; i++)
-        if (!(v[i] == '\r' && i + 1 < len && v[i + 1] == '\n')) buf_putc(out, v[i]);
-    if (!out->s) buf_appendstr(out, "");
+    copy_runs(v, len, out, is_cr_of_crlf);
 }
 
 void hdr_value_unfold(const char *v, size_t len, struct buf *out)
 {
     size_t start = out->len;
-    for (size_t i = 0; i < len; i++) {
-        if (v[i] == '\r' && i + 1 < len && v[i + 1] == '\n') continue;
-        if (v[i] == '\n') continue;
-        buf_putc(out, v[i]);
-    }
+    copy_runs(v, len, out, is_line_break);
     while (out->len > start && (out->s[out->len - 1] == ' ' || out->s[out->len - 1] == '\t'))
         buf_truncate(out, out->len - 1);
     if (!out->s) buf_appendstr(out, "");

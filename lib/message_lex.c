@@ -49,19 +49,33 @@ int lex_skip_cfws(struct lex *lx)
     return 0;
 }
 
-/* atext of RFC 5322, plus 8-bit bytes (seen in real mail; Dovecot takes them) */
+/* atext of RFC 5322, plus 8-bit bytes (seen in real mail; Dovecot takes
+ * them).  Switches, not strchr: these run for every header byte. */
 static int is_atext(unsigned char c)
 {
     if (c >= 0x80) return 1;
     if (c <= 0x20 || c == 0x7f) return 0;
-    return strchr("()<>[]:;@\\,.\"", c) == NULL;
+    switch (c) {
+    case '(': case ')': case '<': case '>': case '[': case ']': case ':': case ';':
+    case '@': case '\\': case ',': case '.': case '"':
+        return 0;
+    default:
+        return 1;
+    }
 }
 
+/* token of RFC 2045 5.1: no tspecials */
 static int is_token(unsigned char c)
 {
     if (c >= 0x80) return 1;
     if (c <= 0x20 || c == 0x7f) return 0;
-    return strchr("()<>@,;:\\\"/[]?=", c) == NULL;
+    switch (c) {
+    case '(': case ')': case '<': case '>': case '@': case ',': case ';': case ':':
+    case '\\': case '"': case '/': case '[': case ']': case '?': case '=':
+        return 0;
+    default:
+        return 1;
+    }
 }
 
 int lex_atom(struct lex *lx, struct buf *out)

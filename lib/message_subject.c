@@ -9,16 +9,18 @@ static void normalise(const char *s, size_t len, struct buf *out)
 {
     struct buf dec = BUF_INIT;
     message_decode_header(s, len, &dec);
-    int sp = 0;
-    for (size_t i = 0; i < dec.len; i++) {
-        char c = dec.s[i];
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-            if (!sp) buf_putc(out, ' ');
-            sp = 1;
-        } else {
-            buf_putc(out, c);
-            sp = 0;
-        }
+    size_t i = 0;
+    buf_ensure(out, dec.len);
+    while (i < dec.len) {
+        size_t j = i;
+        while (j < dec.len && dec.s[j] != ' ' && dec.s[j] != '\t' && dec.s[j] != '\r' && dec.s[j] != '\n')
+            j++;
+        buf_append(out, dec.s + i, j - i);
+        if (j == dec.len) break;
+        buf_putc(out, ' ');
+        while (j < dec.len && (dec.s[j] == ' ' || dec.s[j] == '\t' || dec.s[j] == '\r' || dec.s[j] == '\n'))
+            j++;
+        i = j;
     }
     buf_free(&dec);
 }
