@@ -165,7 +165,11 @@ int store_mbtxn_record(struct mbtxn *t, uint32_t uid, struct msg_record *out);
  * last reference went away are unlinked after the commit.  Frees t. */
 int store_mbtxn_commit(struct mbtxn *t);
 /* Abort: nothing of the transaction remains (records, quota, replication log,
- * files staged for it and referenced nowhere). Frees t. */
+ * files staged for it and referenced nowhere). Frees t.  Staged files are
+ * removed once this process is done with the staging: at its next
+ * store_stage_message, store_stage_discard, the end of a transaction that
+ * does not use them, or store_close; until then the same staging may be
+ * appended by another transaction (one LMTP transaction per recipient). */
 void store_mbtxn_abort(struct mbtxn *t);
 
 /* ---- reading (consistent snapshots; never blocks writers) ---- */

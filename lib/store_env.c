@@ -351,6 +351,8 @@ int store_open(struct store **out, int flags)
 void store_close(struct store *st)
 {
     if (!st) return;
+    if (st->env && !st->panic) store_limbo_flush(st, NULL);
+    guidlist_free(&st->limbo);
     for (int d = 0; d < SDB__COUNT; d++)
         if (st->db[d]) st->db[d]->close(st->db[d], 0);
     if (st->env) st->env->close(st->env, 0);

@@ -132,6 +132,7 @@ int store_stage_message(struct store *st, const char *partition, const char *dat
                         struct staged_msg *out)
 {
     memset(out, 0, sizeof *out);
+    store_limbo_flush(st, NULL);   /* a new message: earlier stagings are done with */
     if (!partition || !*partition) partition = config_string(CONF_DEFAULTPARTITION);
     const char *pdir = config_partition(partition);
     if (!pdir || strlen(partition) >= sizeof out->partition) return STORE_EINVAL;
@@ -376,4 +377,31 @@ void guidlist_gc(struct store *st, struct guidlist *l)
 void store_stage_discard(struct store *st, const struct staged_msg *msg)
 {
     if (msg && msg->created) store_file_gc(st, msg->guid, msg->partition);
+    store_limbo_flush(st, NULL);
+}
+
+static int guidlist_has(const struct guidlist *l, const char *guid)
+{
+    for (size_t i = 0; l && i < l->n; i++)
+        if (!strcmp(l->v[i].guid, guid)) return 1;
+    return 0;
+}
+
+void store_limbo_flush(struct store *st, const struct guidlist *keep)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < st->limbo.n; i++) {
+        if (guidlist_has(keep, st->limbo.v[i].guid)) st->limbo.v[j++] = st->limbo.v[i];
+        else store_file_gc(st, st->limbo.v[i].guid, st->limbo.v[i].partition);
+    }
+    st->limbo.n = j;
+}
+
+/* A staging used again: no longer waiting for collection. */
+void store_limbo_take(struct store *st, const char *guid)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < st->limbo.n; i++)
+        if (strcmp(st->limbo.v[i].guid, guid)) st->limbo.v[j++] = st->limbo.v[i];
+    st->limbo.n = j;
 }

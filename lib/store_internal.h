@@ -33,8 +33,14 @@ enum store_db {
     SDB_KV_ANNOTATION, SDB__COUNT
 };
 
+struct guidlist { struct { char guid[STORE_GUID_HEXLEN + 1]; char partition[64]; } *v; size_t n, alloc; };
+
 struct store {
     DB_ENV *env;
+    /* Files an aborted transaction staged: removed a little later (see
+     * store_txn.c), since the caller may still append the same staging in
+     * its next transaction (one message, several LMTP recipients). */
+    struct guidlist limbo;
     DB *db[SDB__COUNT];
     int durable;
     int panic;
@@ -142,8 +148,10 @@ int store_file_clone(struct store *st, const char *guid, const char *from, const
 int store_fsync_dir(const char *dir);
 
 /* ---- deleting all records of a mailbox (store_txn.c) ---- */
-struct guidlist { struct { char guid[STORE_GUID_HEXLEN + 1]; char partition[64]; } *v; size_t n, alloc; };
 void guidlist_add(struct guidlist *l, const char *guid, const char *partition);
 void guidlist_free(struct guidlist *l);
 void guidlist_gc(struct store *st, struct guidlist *l);
+/* Collect the limbo files, except those whose guid is in keep (may be NULL). */
+void store_limbo_flush(struct store *st, const struct guidlist *keep);
+void store_limbo_take(struct store *st, const char *guid);
 #endif

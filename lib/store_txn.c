@@ -298,6 +298,7 @@ int store_append(struct mbtxn *t, const struct append_spec *spec, uint32_t *uid_
     snprintf(op.rec.keywords, sizeof op.rec.keywords, "%s", spec->keywords ? spec->keywords : "");
     /* Remember files staged for us so that abort can take them away again. */
     if (spec->msg->created) guidlist_add(&t->created, spec->msg->guid, spec->msg->partition);
+    store_limbo_take(t->st, spec->msg->guid);
     return run_op(t, &op, uid_out, NULL);
 }
 
@@ -378,7 +379,8 @@ int store_mbtxn_commit(struct mbtxn *t)
     t->txn = NULL;
     if (r) {
         /* The transaction did not happen: files made for it go again. */
-        guidlist_gc(t->st, &t->created);
+        for (size_t i = 0; i < t->created.n; i++)
+            guidlist_add(&t->st->limbo, t->created.v[i].guid, t->created.v[i].partition);
     } else {
         guidlist_gc(t->st, &t->dropped);
         /* Staged on another partition and cloned to ours: the original
@@ -387,6 +389,7 @@ int store_mbtxn_commit(struct mbtxn *t)
             if (strcmp(t->created.v[i].partition, t->mb.partition))
                 store_file_gc(t->st, t->created.v[i].guid, t->created.v[i].partition);
     }
+    store_limbo_flush(t->st, &t->created);
     mbtxn_free(t);
     return r;
 }
@@ -396,8 +399,14 @@ void store_mbtxn_abort(struct mbtxn *t)
     if (!t) return;
     store_txn_abort(t->txn);
     t->txn = NULL;
-    /* Collected under the lock: nothing of ours references them any more;
-     * file_gc keeps any that another mailbox references meanwhile. */
-    guidlist_gc(t->st, &t->created);
+    /* Files staged for this transaction are not removed at once: the caller
+     * may append the same staging in its next transaction (LMTP: one
+     * message, one transaction per recipient).  They wait in the limbo
+     * until this process stages another message, discards a staging, ends
+     * a transaction that does not use them, or closes the store; file_gc
+     * keeps any that a record references by then. */
+    store_limbo_flush(t->st, &t->created);
+    for (size_t i = 0; i < t->created.n; i++)
+        guidlist_add(&t->st->limbo, t->created.v[i].guid, t->created.v[i].partition);
     mbtxn_free(t);
 }

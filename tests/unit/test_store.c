@@ -377,6 +377,10 @@ static void test_abort_leaves_no_trace(void **state)
     assert_int_equal(store_set_flags(t, keep, FLAG_FLAGGED, NULL, NULL), STORE_OK);
     assert_int_equal(store_expunge(t, keep), STORE_OK);
     store_mbtxn_abort(t);
+    /* The staged file goes when this process is done with the staging (next
+     * staging, discard, another transaction, close): here, the close. */
+    store_close(f->st);
+    assert_int_equal(store_open(&f->st, 0), STORE_OK);
 
     snapshot_trace(f->st, mb.uniqueid, &after);
     assert_int_equal(after.records, before.records);
@@ -402,6 +406,40 @@ static void test_abort_leaves_no_trace(void **state)
     assert_int_equal(store_stage_message(f->st, NULL, buf, len, &s1), STORE_OK);
     store_stage_discard(f->st, &s1);
     assert_false(file_exists("default", s1.guid));
+    assert_verify_clean(f->st);
+}
+
+/* LMTP: one staging, one transaction per recipient; the first recipient's
+ * abort (over quota) must not take the file from the second. */
+static void test_staging_reused_after_abort(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(store_mailbox_create(f->st, "user/full", NULL, NULL, NULL), STORE_OK);
+    assert_int_equal(store_mailbox_create(f->st, "user/ok", NULL, NULL, NULL), STORE_OK);
+    assert_int_equal(store_quota_set(f->st, "user/full", 10, -1), STORE_OK);
+    char buf[4096];
+    size_t len = tstore_message(buf, sizeof buf, "lmtp", 1, 300);
+    struct staged_msg sm;
+    assert_int_equal(store_stage_message(f->st, NULL, buf, len, &sm), STORE_OK);
+    struct append_spec spec = { &sm, 0, NULL, 0 };
+    struct mbtxn *t;
+    assert_int_equal(store_mbtxn_begin(f->st, "user/full", &t), STORE_OK);
+    assert_int_equal(store_append(t, &spec, NULL), STORE_EQUOTA);
+    store_mbtxn_abort(t);
+    assert_int_equal(store_mbtxn_begin(f->st, "user/ok", &t), STORE_OK);
+    assert_int_equal(store_append(t, &spec, NULL), STORE_OK);
+    assert_int_equal(store_mbtxn_commit(t), STORE_OK);
+    store_stage_discard(f->st, &sm);   /* what lmtpd does: keeps a referenced file */
+    assert_true(file_exists("default", sm.guid));
+    assert_verify_clean(f->st);
+    /* Every recipient failing: the file goes at the discard. */
+    len = tstore_message(buf, sizeof buf, "lmtp", 2, 300);
+    assert_int_equal(store_stage_message(f->st, NULL, buf, len, &sm), STORE_OK);
+    assert_int_equal(store_mbtxn_begin(f->st, "user/full", &t), STORE_OK);
+    assert_int_equal(store_append(t, &spec, NULL), STORE_EQUOTA);
+    store_mbtxn_abort(t);
+    store_stage_discard(f->st, &sm);
+    assert_false(file_exists("default", sm.guid));
     assert_verify_clean(f->st);
 }
 
@@ -650,6 +688,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_changed_since, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refcounts_and_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abort_leaves_no_trace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_staging_reused_after_abort, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quota, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename_keeps_uniqueid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
