@@ -204,7 +204,8 @@ struct locked_op {
     int (*fn)(struct store *st, DB_TXN *txn, struct locked_op *op);
     const void *arg;
     struct guidlist gc;
-    int gone;   /* fn deleted the mailbox: do not write it back */
+    int gone;      /* fn deleted the mailbox: do not write it back */
+    int unchanged; /* fn changed nothing: do not write it back */
 };
 
 static int locked_txn(struct store *st, DB_TXN *txn, void *rock)
@@ -214,10 +215,10 @@ static int locked_txn(struct store *st, DB_TXN *txn, void *rock)
     int r = store_mbrec_get(st, txn, op->mb.uniqueid, &cur, DB_RMW);
     if (r) return r;
     op->mb = cur;
-    op->gone = 0;
+    op->gone = op->unchanged = 0;
     op->gc.n = 0;
     r = op->fn(st, txn, op);
-    if (!r && !op->gone) r = store_mbrec_put(st, txn, &op->mb);
+    if (!r && !op->gone && !op->unchanged) r = store_mbrec_put(st, txn, &op->mb);
     return r;
 }
 
@@ -485,7 +486,7 @@ static int expire_fn(struct store *st, DB_TXN *txn, struct locked_op *op)
     if (!r && ret && ret != DB_NOTFOUND) r = store_dberr(st, ret, "expire tombstones");
     c->close(c);
     if (r) return r;
-    if (!purged) { op->gone = 1; return STORE_OK; }   /* nothing to write back */
+    if (!purged) { op->unchanged = 1; return STORE_OK; }
     op->mb.deletedmodseq = maxseq;
     ea->purged += purged;
     return store_replog_put(st, txn, "MAILBOX", op->mb.name, op->mb.uniqueid, op->mb.highestmodseq);

@@ -241,6 +241,12 @@ static void test_expunge_tombstone(void **state)
     uint64_t purged = 0;
     assert_int_equal(store_expire_tombstones(f->st, 3600, &purged), STORE_OK);
     assert_int_equal(purged, 0);
+    /* The mailbox's lock file stays while the mailbox exists (removing it
+     * would let two writers lock two different files). */
+    char lockpath[600];
+    struct stat sb;
+    snprintf(lockpath, sizeof lockpath, "%s/lock/%s.lock", f->d.confdir, mb.uniqueid);
+    assert_int_equal(stat(lockpath, &sb), 0);
     assert_int_equal(store_expire_tombstones(f->st, -10, &purged), STORE_OK);
     assert_int_equal(purged, 1);
     assert_int_equal(store_record_get(f->st, mb.uniqueid, u1, &rec), STORE_ENOENT);
