@@ -63,17 +63,21 @@ static int lx_quoted(struct lx *l, struct buf *out)
 {
     l->p++; /* opening quote */
     while (l->p < l->end) {
+        /* copy the run up to the next special byte in one go */
+        const char *run = l->p;
+        while (l->p < l->end && *l->p != '"' && *l->p != '\\' && *l->p != '\r' && *l->p != '\n')
+            l->p++;
+        buf_append(out, run, (size_t)(l->p - run));
+        if (l->p >= l->end)
+            break;
         char c = *l->p++;
         if (c == '"')
             return 0;
         if (c == '\r' || c == '\n')
             return -1;
-        if (c == '\\') {
-            if (l->p >= l->end || (*l->p != '\\' && *l->p != '"'))
-                return -1;
-            c = *l->p++;
-        }
-        buf_putc(out, c);
+        if (l->p >= l->end || (*l->p != '\\' && *l->p != '"'))
+            return -1;
+        buf_putc(out, *l->p++);
     }
     return -1;
 }

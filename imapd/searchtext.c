@@ -100,13 +100,14 @@ void st_fold(const char *s, size_t len, struct buf *out)
 
 size_t st_header_len(const char *data, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        if (data[i] != '\n')
-            continue;
-        if (i + 1 < len && data[i + 1] == '\n')
-            return i + 2;
-        if (i + 2 < len && data[i + 1] == '\r' && data[i + 2] == '\n')
-            return i + 3;
+    const char *p = data, *end = data + len;
+    /* jump from line end to line end: the header ends at an empty line */
+    while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        p++;
+        if (p < end && *p == '\n')
+            return (size_t)(p + 1 - data);
+        if (p + 1 < end && p[0] == '\r' && p[1] == '\n')
+            return (size_t)(p + 2 - data);
     }
     return len;
 }
