@@ -252,22 +252,29 @@ static int parse_literal(struct imap_parser *ps, const char **s, size_t *len)
     return 1;
 }
 
+/* Does a quoted string or a literal ({n} or ~{n}) start here?  A lone '~'
+ * is an ordinary atom character. */
+static int string_starts(const struct imap_parser *ps)
+{
+    int c = ps_peek(ps);
+    return c == '"' || c == '{' || (c == '~' && ps->p + 1 < ps->end && ps->p[1] == '{');
+}
+
 int ps_string(struct imap_parser *ps, struct buf *scratch, const char **s, size_t *len)
 {
     int c = ps_peek(ps);
     if (c == '"') return parse_quoted(ps, scratch, s, len);
-    if (c == '{' || c == '~') return parse_literal(ps, s, len);
+    if (string_starts(ps)) return parse_literal(ps, s, len);
     return ps_fail(ps, c < 0 ? "Missing argument" : "Expected a string");
 }
 
 int ps_astring(struct imap_parser *ps, struct buf *out)
 {
-    int c = ps_peek(ps);
     const char *s;
     size_t n;
     struct buf scratch = BUF_INIT;
     int ok;
-    if (c == '"' || c == '{' || c == '~') ok = ps_string(ps, &scratch, &s, &n);
+    if (string_starts(ps)) ok = ps_string(ps, &scratch, &s, &n);
     else ok = ps_atom_ex(ps, "]", &s, &n);
     if (ok) {
         /* s may point into out's old contents? No: it points into the command
@@ -294,8 +301,7 @@ int ps_nstring(struct imap_parser *ps, struct buf *out, int *isnil)
 
 int ps_list_mailbox(struct imap_parser *ps, struct buf *out)
 {
-    int c = ps_peek(ps);
-    if (c == '"' || c == '{' || c == '~') return ps_astring(ps, out);
+    if (string_starts(ps)) return ps_astring(ps, out);
     const char *s;
     size_t n;
     if (!ps_atom_ex(ps, "%*]", &s, &n)) return 0;

@@ -19,3 +19,9 @@ clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recove
     "$top"/imapd/search.c "$top"/imapd/sortkeys.c "$top"/imapd/sort.c "$top"/imapd/thread.c \
     "$top"/lib/message_*.c "$top/lib/buf.c" -lz -o "$out/fuzz_imap_search"
 echo "built $out/fuzz_imap_search"
+clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -I"$top/lib" -I"$top/imapd" \
+    "$here/fuzz_imap_parse.c" "$top/imapd/parse.c" "$top/lib/buf.c" "$top/lib/prot.c" \
+    "$top/lib/config.c" "$top/lib/log.c" -lssl -lcrypto -lz \
+    -o "$out/fuzz_imap_parse"
+echo "built $out/fuzz_imap_parse"
