@@ -55,7 +55,12 @@ enum {
     STORE_OPEN_CREATE = 1 << 1,    /* create the environment if missing */
 };
 /* Open the environment in configdirectory/db using the loaded config. Every
- * process (master, each service child, satchelctl) calls this once.
+ * process (master, each service child, satchelctl) calls this once, and
+ * holds at most one handle at a time (DB_REGISTER's per-process fcntl
+ * lock would be dropped by closing a second handle).  Without
+ * STORE_OPEN_RECOVER, a process that died with the environment open is
+ * cleaned up by failchk during the open (others keep running); only an
+ * environment that really needs recovery gives STORE_EPANIC.
  * Registers the process (DB_REGISTER) so that failchk can clean up after it. */
 int store_open(struct store **out, int flags);
 void store_close(struct store *st);

@@ -3,6 +3,7 @@
 #include "store_internal.h"
 #include "config.h"
 #include "log.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -270,6 +271,9 @@ static int env_configure(struct store *st)
     if (cache < 1024 * 1024) cache = 1024 * 1024;
     int r = env->set_cachesize(env, (u_int32_t)(cache / (1024LL * 1024 * 1024)),
                                (u_int32_t)(cache % (1024LL * 1024 * 1024)), 1);
+    /* Every cached page (and every MVCC copy of one) takes a mutex; with
+     * small pages a full cache needs far more than the default count. */
+    if (!r) r = env->mutex_set_max(env, (u_int32_t)(100000 + cache / 512));
     if (!r) r = env->set_lk_detect(env, DB_LOCK_DEFAULT);
     if (!r) r = env->set_thread_count(env, 1024);
     if (!r) r = env->set_isalive(env, is_alive);
@@ -310,6 +314,20 @@ static int open_db(struct store *st, enum store_db d)
     return STORE_OK;
 }
 
+/* An environment never opened (no region or log files yet).  DB_REGISTER
+ * asks for recovery on first use; recovering nothing disturbs no one. */
+static int env_is_new(const char *dbdir)
+{
+    DIR *d = opendir(dbdir);
+    if (!d) return 1;
+    int fresh = 1;
+    struct dirent *e;
+    while (fresh && (e = readdir(d)))
+        if (!strncmp(e->d_name, "log.", 4) || !strncmp(e->d_name, "__db.", 5)) fresh = 0;
+    closedir(d);
+    return fresh;
+}
+
 int store_open(struct store **out, int flags)
 {
     *out = NULL;
@@ -329,7 +347,7 @@ int store_open(struct store **out, int flags)
     r = env_configure(st);
     uint32_t eflags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
                       DB_REGISTER | DB_FAILCHK;
-    if (flags & STORE_OPEN_RECOVER) eflags |= DB_RECOVER;
+    if ((flags & STORE_OPEN_RECOVER) || ((flags & STORE_OPEN_CREATE) && env_is_new(dbdir))) eflags |= DB_RECOVER;
     if (!r) {
         int ret = st->env->open(st->env, dbdir, eflags, 0600);
         if (ret == DB_RUNRECOVERY && !(flags & STORE_OPEN_RECOVER)) {
@@ -353,8 +371,13 @@ void store_close(struct store *st)
     if (!st) return;
     if (st->env && !st->panic) store_limbo_flush(st, NULL);
     guidlist_free(&st->limbo);
+    /* After a panic (failchk: a process died inside the library) a region
+     * mutex may be held by the dead process: a normal close would flush
+     * the log and wait on it for ever.  Mark the environment panicked so
+     * that every call returns at once, and close without syncing. */
+    if (st->env && st->panic) st->env->set_flags(st->env, DB_PANIC_ENVIRONMENT, 1);
     for (int d = 0; d < SDB__COUNT; d++)
-        if (st->db[d]) st->db[d]->close(st->db[d], 0);
+        if (st->db[d]) st->db[d]->close(st->db[d], st->panic ? DB_NOSYNC : 0);
     if (st->env) st->env->close(st->env, 0);
     free(st);
 }

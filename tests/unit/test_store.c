@@ -120,6 +120,23 @@ static int count_cb(const struct mailbox_info *m, void *rock)
     return 0;
 }
 
+/* A process that finds no environment yet creates it without being asked
+ * to recover; a second open (after close) in the same process works. */
+static void test_open_fresh(void **state)
+{
+    (void)state;
+    struct tstore_dirs d;
+    assert_int_equal(tstore_setup_config(&d), 0);
+    struct store *st;
+    assert_int_equal(store_open(&st, STORE_OPEN_CREATE), STORE_OK);
+    assert_int_equal(store_mailbox_create(st, "user/x", NULL, NULL, NULL), STORE_OK);
+    store_close(st);
+    assert_int_equal(store_open(&st, 0), STORE_OK);
+    assert_int_equal(store_mailbox_lookup(st, "user/x", NULL), STORE_OK);
+    store_close(st);
+    tstore_cleanup(&d);
+}
+
 static void test_create_lookup_list(void **state)
 {
     struct fx *f = *state;
@@ -688,6 +705,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_open_fresh),
         cmocka_unit_test_setup_teardown(test_create_lookup_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_modseq_strictly_increases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expunge_tombstone, setup, teardown),
