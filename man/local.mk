@@ -4,3 +4,5 @@ man_MANS += man/master.8 man/master.conf.5
 EXTRA_DIST += man/master.8 man/master.conf.5
 man_MANS += man/imapd.8
 EXTRA_DIST += man/imapd.8
+man_MANS += man/lmtpd.8
+EXTRA_DIST += man/lmtpd.8
