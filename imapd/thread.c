@@ -107,12 +107,20 @@ static struct cont *lookup(struct threader *t, const char *id, int create)
     return create ? new_cont(t, id) : NULL;
 }
 
-/* Is a an ancestor of b (or b itself)? */
+/* Threads deeper than this are cut (the message starts a new thread):
+ * keeps the recursive pruning/sorting/printing and the loop checks bounded
+ * on hostile or absurd reference chains. */
+#define MAX_THREAD_DEPTH 1000
+
+/* Is a an ancestor of b (or b itself), or is b's chain already too deep to
+ * hang anything below it?  Either way the link must not be made. */
 static int is_ancestor(const struct cont *a, const struct cont *b)
 {
-    for (; b; b = b->parent)
-        if (a == b)
+    int depth = 0;
+    for (; b; b = b->parent) {
+        if (a == b || ++depth > MAX_THREAD_DEPTH)
             return 1;
+    }
     return 0;
 }
 

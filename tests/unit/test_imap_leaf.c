@@ -666,7 +666,24 @@ static void test_thread_references(void **state)
     assert_non_null(strstr(out, "ERR -1"));
     run_thread("REFERENCES BIG5 ALL", 0, out, sizeof out);
     assert_non_null(strstr(out, "ERR -2"));
-    run_thread("REFERENCES UTF-8 ALL", 0, out, sizeof out);
+    free_msgs();
+    /* a 3000-message reply chain: bounded depth, every message printed once */
+    char id[32], ref[32];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(id, sizeof id, "c%d@x", i);
+        snprintf(ref, sizeof ref, "<c%d@x>", i - 1);
+        thread_msg(id, i ? ref : NULL, "Chain", 1 + i % 28);
+    }
+    static char big[65536];
+    run_thread("REFERENCES UTF-8 ALL", 0, big, sizeof big);
+    size_t opens = 0, numbers = 0;
+    for (const char *p = big; *p; p++) {
+        opens += *p == '(';
+        if (*p >= '0' && *p <= '9' && (p == big || p[-1] < '0' || p[-1] > '9'))
+            numbers++;
+    }
+    assert_int_equal(numbers, 3000);
+    assert_true(opens >= 3 && opens < 10);
     free_msgs();
     setup_msgs(NULL);
 }
