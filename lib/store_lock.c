@@ -50,7 +50,7 @@ int store_lock_mailbox(struct store *st, const char *uniqueid, int *fd_out)
         }
         struct timespec ts = { 0, sleep_us * 1000 };
         nanosleep(&ts, NULL);
-        if (sleep_us < 10000) sleep_us *= 2;
+        if (sleep_us < 2000) sleep_us *= 2;   /* short: a free lock is noticed soon */
     }
     *fd_out = fd;
     return STORE_OK;
