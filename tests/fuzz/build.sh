@@ -25,3 +25,7 @@ clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recove
     "$top/lib/config.c" "$top/lib/log.c" -lssl -lcrypto -lz \
     -o "$out/fuzz_imap_parse"
 echo "built $out/fuzz_imap_parse"
+clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -I"$top/lib" -I"$top/lmtpd" "$here/fuzz_lmtp.c" "$top/lmtpd/lmtp_parse.c" "$top/lib/buf.c" \
+    -o "$out/fuzz_lmtp"
+echo "built $out/fuzz_lmtp"
