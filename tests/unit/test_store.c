@@ -659,6 +659,33 @@ static void test_partition_move(void **state)
     assert_verify_clean(f->st);
 }
 
+static void test_copy_across_partitions(void **state)
+{
+    struct fx *f = *state;
+    struct mailbox_info a;
+    assert_int_equal(store_mailbox_create(f->st, "user/a", NULL, NULL, &a), STORE_OK);
+    assert_int_equal(store_mailbox_create(f->st, "user/b", "second", NULL, NULL), STORE_OK);
+    struct staged_msg sm;
+    uint32_t ua = put_msg(f->st, "user/a", "xp", 1, &sm);
+    struct msg_record src;
+    assert_int_equal(store_record_get(f->st, a.uniqueid, ua, &src), STORE_OK);
+    struct mbtxn *t;
+    assert_int_equal(store_mbtxn_begin(f->st, "user/b", &t), STORE_OK);
+    assert_int_equal(store_copy_record(t, &src, NULL), STORE_OK);
+    assert_int_equal(store_mbtxn_commit(t), STORE_OK);
+    assert_true(file_exists("second", sm.guid));
+    assert_verify_clean(f->st);
+    assert_int_equal(store_mbtxn_begin(f->st, "user/a", &t), STORE_OK);
+    assert_int_equal(store_expunge(t, ua), STORE_OK);
+    assert_int_equal(store_mbtxn_commit(t), STORE_OK);
+    assert_false(file_exists("default", sm.guid));
+    assert_true(file_exists("second", sm.guid));
+    struct buf cache = BUF_INIT;
+    assert_int_equal(store_cache_get(f->st, sm.guid, &cache), STORE_OK);   /* still held on "second" */
+    buf_free(&cache);
+    assert_verify_clean(f->st);
+}
+
 static void corrupt_and_check(struct fx *f, void (*damage)(const char *path), const char *expect)
 {
     assert_int_equal(store_mailbox_create(f->st, "user/bob", NULL, NULL, NULL), STORE_OK);
@@ -720,6 +747,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_kv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partition_move, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copy_across_partitions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_missing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_corrupt_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_orphan_file, setup, teardown),
