@@ -2,6 +2,7 @@
  * SIZE, CHUNKING, STARTTLS and AUTH).  Replies are buffered and flushed
  * only when the client has no more pipelined input waiting, so a pipelined
  * batch costs one write. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,9 +60,11 @@ static void reset_txn(struct session *s)
     s->bdat = 0;
 }
 
+/* lmtp_max_message_size 0 means no limit (announced as "SIZE 0", RFC 1870). */
 static size_t max_size(void)
 {
-    return (size_t)config_int(CONF_LMTP_MAX_MESSAGE_SIZE);
+    long long n = config_int(CONF_LMTP_MAX_MESSAGE_SIZE);
+    return n > 0 ? (size_t)n : SIZE_MAX;
 }
 
 static size_t max_line(void)
@@ -95,7 +98,7 @@ static void cmd_lhlo(struct session *s, const char *args)
     reply(s, "250-PIPELINING");
     reply(s, "250-ENHANCEDSTATUSCODES");
     reply(s, "250-8BITMIME");
-    reply(s, "250-SIZE %zu", max_size());
+    reply(s, "250-SIZE %zu", max_size() == SIZE_MAX ? (size_t)0 : max_size());
     if (lmtpd_g.tls && !prot_is_tls(s->p)) reply(s, "250-STARTTLS");
     if (lmtpd_g.auth_ok && !s->authed) {
         struct auth_session *as = auth_session_new("lmtp", s->conn->local_ip, s->conn->peer_ip,
@@ -206,7 +209,7 @@ static int cmd_data(struct session *s, const char *args)
  * or the body is already too big).  0, or -1 when the connection failed. */
 static int read_chunk(struct session *s, uint64_t n, int keep)
 {
-    if (keep && !s->body.too_big && lmtp_body_size(&s->body) + n > s->body.max) {
+    if (keep && !s->body.too_big && n > s->body.max - lmtp_body_size(&s->body)) {
         s->body.too_big = 1;
         buf_truncate(&s->body.data, s->body.header_len);
     }

@@ -708,3 +708,16 @@ def test_log_line_per_delivery(suite):
     for field in ("rcpt=<alice>", "mailbox=user/alice", "uid=1", f"size={len(m) + len('Return-Path: <sender@example.com>') + 2}",
                   "duration="):
         assert field in l, l
+
+
+def test_unlimited_size(suite_factory):
+    suite = suite_factory(extra_conf="lmtp_max_message_size: 0\n")
+    s = raw(suite)
+    assert "250-SIZE 0" in s.lhlo()
+    s.expect("MAIL FROM:<a@b> SIZE=999999999999", 250)
+    s.expect("RCPT TO:<alice>", 250)
+    s.send(b"BDAT 100000\r\n" + b"x" * 100000)
+    assert s.reply()[0] == 250
+    s.send(b"BDAT 0 LAST\r\n")
+    assert s.reply()[0] == 250
+    assert len(fetch(suite, "user/alice", 1)) == 100000 + len("Return-Path: <a@b>\r\n")
