@@ -79,7 +79,7 @@ static void tree_finish(struct tree *t)
         }
         free(name);
     }
-    qsort(t->v, t->n, sizeof *t->v, cmp_node);
+    if (t->n) qsort(t->v, t->n, sizeof *t->v, cmp_node);
     size_t w = 0;
     for (size_t i = 0; i < t->n; i++) {
         if (w && strcmp(t->v[w - 1].name, t->v[i].name) == 0) {

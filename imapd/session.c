@@ -481,7 +481,7 @@ static void send_expunges(struct session *s)
 static void add_new(struct session *s, struct sync_rock *r)
 {
     struct selected *sel = s->sel;
-    qsort(r->newuids, r->nnew, sizeof *r->newuids, cmp_u32);
+    if (r->nnew) qsort(r->newuids, r->nnew, sizeof *r->newuids, cmp_u32);
     for (size_t k = 0; k < r->nnew; k++) {
         struct msg_record rec;
         if (k && r->newuids[k] == r->newuids[k - 1]) continue;
