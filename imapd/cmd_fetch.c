@@ -123,7 +123,7 @@ void cmd_fetch(struct session *s, struct cmd *c)
             struct msgview v;
             msgview_init(&v, s->st, sel->mb.partition, bidx[k] + 1, &recs[k]);
             v.flags = sel_effective_flags(sel, &recs[k]);
-            v.recent = sel_is_recent(sel, recs[k].uid) && !sel->readonly;
+            v.recent = sel_is_recent(sel, recs[k].uid) && !sel->readonly && !sel->no_recent;
             struct fetch_opts opts = {setseen, 0, (s->enabled & EN_UTF8) != 0};
             struct fetch_result res = {0, 0};
             buf_reset(&out);

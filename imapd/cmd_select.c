@@ -78,6 +78,7 @@ static void do_select(struct session *s, struct cmd *c, int examine)
         cmd_no_store(c, r, 0, ext.s);
         goto out;
     }
+    sel->no_recent = (s->enabled & EN_REV2) != 0;
     s->sel = sel;
     s->state = ST_SELECTED;
     log_set_mailbox(mb.name);

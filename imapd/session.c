@@ -307,7 +307,7 @@ void sess_format_flags(const struct selected *sel, uint32_t flags, uint32_t uid,
         if (out->len > start + 1) buf_putc(out, ' ');
         buf_appendstr(out, keywords);
     }
-    if (sel && sel_is_recent(sel, uid) && !sel->readonly) {
+    if (sel && sel_is_recent(sel, uid) && !sel->readonly && !sel->no_recent) {
         if (out->len > start + 1) buf_putc(out, ' ');
         buf_appendstr(out, "\\Recent");
     }

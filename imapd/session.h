@@ -55,6 +55,7 @@ struct selected {
     uint64_t seen_modseq;              /* every change <= this is in msgs */
     uint64_t announced_modseq;         /* HIGHESTMODSEQ the client was told */
     struct buf keywords;               /* " kw1 kw2" known keywords (FLAGS response) */
+    int no_recent;                     /* IMAP4rev2: \\Recent is never shown */
 };
 
 struct session {

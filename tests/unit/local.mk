@@ -4,3 +4,4 @@ include tests/unit/auth.mk
 include tests/unit/store.mk
 include tests/unit/message.mk
 include tests/unit/imapleaf.mk
+include tests/unit/imapparse.mk
