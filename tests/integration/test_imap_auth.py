@@ -204,3 +204,23 @@ def wait_port_ip(ip, port, timeout=15.0):
         except OSError:
             time.sleep(0.05)
     return False
+
+
+def test_admin_sasl_authorization_id(suite):
+    r = Raw(suite.imap_port)
+    ir = base64.b64encode(b"bob\0admin\0adminpw").decode()
+    st, _ = r.cmd(f"AUTHENTICATE PLAIN {ir}")
+    assert " OK " in st
+    r.cmd("CREATE FromAdminSasl")
+    st, lines = r.cmd('LIST "" "FromAdminSasl"')
+    assert lines == ['* LIST (\\HasNoChildren) "/" FromAdminSasl']   # in bob's personal namespace
+    r.close()
+    # alice may not act as bob.
+    r = Raw(suite.imap_port)
+    ir = base64.b64encode(b"bob\0alice\0alicepw").decode()
+    st, _ = r.cmd(f"AUTHENTICATE PLAIN {ir}")
+    assert " NO " in st
+    r.close()
+    c = suite.imap("bob", "bobpw")
+    assert any(b"FromAdminSasl" in d for d in c.list('""', '"*"')[1])
+    c.logout()

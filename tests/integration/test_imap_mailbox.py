@@ -221,3 +221,19 @@ def test_other_users_namespace_needs_rights(suite):
     assert a.select('"Other Users/bob/Shared"', readonly=True)[0] == "OK"
     a.logout()
     b.logout()
+
+
+def test_children_of_inbox(suite):
+    c = suite.imap("alice", "alicepw")
+    assert c.create("INBOX/Sub")[0] == "OK"
+    assert c.create("inbox/Other")[0] == "OK"       # INBOX prefix in any case
+    got = names(c)
+    assert {"INBOX", "INBOX/Sub", "INBOX/Other"} <= set(got)
+    assert "\\HasChildren" in got["INBOX"]
+    assert set(names(c, "", "INBOX/%")) == {"INBOX/Sub", "INBOX/Other"}
+    c.append("INBOX/Sub", None, None, msg("below inbox").encode())
+    assert c.status("INBOX/Sub", "(MESSAGES)")[1][0].endswith(b"(MESSAGES 1)")
+    assert c.status("INBOX", "(MESSAGES)")[1][0].endswith(b"(MESSAGES 0)")
+    assert c.delete("INBOX/Sub")[0] == "OK"
+    assert c.select("INBOX")[0] == "OK"
+    c.logout()
