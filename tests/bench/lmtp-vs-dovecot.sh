@@ -5,7 +5,8 @@
 # the ratio.  Needs root (installs dovecot-lmtpd/dovecot-imapd when missing).
 #
 # Environment: SATCHEL_BUILD (default ../../build), COUNT (default 3000),
-# USERS (default 100), SIZE (default 4096), CONCURRENCY (default "1 16").
+# USERS (default 100), SIZE (default 4096), CONCURRENCY (default "1 16"),
+# ROUNDS (default 3; the median is reported).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -15,6 +16,7 @@ COUNT=${COUNT:-3000}
 USERS=${USERS:-100}
 SIZE=${SIZE:-4096}
 CONCURRENCY=${CONCURRENCY:-"1 16"}
+ROUNDS=${ROUNDS:-3}
 BENCH="$HERE/lmtp"
 
 for prog in master/master lmtpd/lmtpd ctl/satchelctl; do
@@ -129,27 +131,33 @@ doveadm -c "$DOVECOT_CONF" mailbox status -A messages INBOX 2>/dev/null |
     awk '{for (i = 1; i <= NF; i++) if (\$i ~ /^messages=/) { sub("messages=", "", \$i); s += \$i } } END { print s + 0 }'
 EOF
 
+# Each round runs both servers back to back, so that load from elsewhere on
+# the machine hits both alike; the table gives the median of the rounds.
 declare -A RATE
 for c in $CONCURRENCY; do
-    for server in dovecot satchel; do
-        if [ $server = dovecot ]; then port=$DOVECOT_PORT; else port=$SATCHEL_PORT; fi
-        if ! out=$("$BENCH" --host 127.0.0.1 --port "$port" --users "$USERS" --user-format 'bench%d' \
-                --count "$COUNT" --size "$SIZE" --concurrency "$c" --label "$server c=$c" \
-                --check "bash $WORK/count-$server.sh" 2>"$WORK/bench.err"); then
-            echo "benchmark against $server at concurrency $c failed:"
+    for round in $(seq 1 "$ROUNDS"); do
+        for server in dovecot satchel; do
+            if [ $server = dovecot ]; then port=$DOVECOT_PORT; else port=$SATCHEL_PORT; fi
+            if ! out=$("$BENCH" --host 127.0.0.1 --port "$port" --users "$USERS" --user-format 'bench%d' \
+                    --count "$COUNT" --size "$SIZE" --concurrency "$c" --label "$server c=$c round $round" \
+                    --check "bash $WORK/count-$server.sh" 2>"$WORK/bench.err"); then
+                echo "benchmark against $server at concurrency $c failed:"
+                echo "$out"
+                cat "$WORK/bench.err"
+                exit 1
+            fi
             echo "$out"
-            cat "$WORK/bench.err"
-            exit 1
-        fi
-        echo "$out"
-        RATE[$server$c]=$(echo "$out" | sed -n 's/.*: \([0-9.]*\) deliveries\/s.*/\1/p' | head -1)
+            RATE[$server$c]+="$(echo "$out" | sed -n 's/.*: \([0-9.]*\) deliveries\/s.*/\1/p' | head -1) "
+        done
     done
 done
 
+median() { python3 -c 'import statistics, sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 echo
+echo "median of $ROUNDS round(s), $COUNT messages of $SIZE bytes each, $USERS users, durable:"
 printf '%-12s %12s %12s %8s\n' concurrency "dovecot/s" "satchel/s" ratio
 for c in $CONCURRENCY; do
-    d=${RATE[dovecot$c]}
-    s=${RATE[satchel$c]}
+    d=$(median ${RATE[dovecot$c]})
+    s=$(median ${RATE[satchel$c]})
     printf '%-12s %12s %12s %8s\n' "$c" "$d" "$s" "$(python3 -c "print('%.2fx' % ($s / $d))")"
 done
