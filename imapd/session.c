@@ -515,21 +515,36 @@ static void send_flag_changes(struct session *s, struct sync_rock *r, uint32_t f
     buf_free(&out);
 }
 
+static int mailbox_gone(struct session *s)
+{
+    sess_printf(s, "* BYE [UNAVAILABLE] The selected mailbox has been deleted\r\n");
+    sess_flush(s);
+    s->state = ST_LOGOUT;
+    return -1;
+}
+
 int session_sync(struct session *s, int allow_expunge)
 {
     struct selected *sel = s->sel;
     if (!sel) return 0;
+    /* The mailbox record tells whether anything changed at all (and whether
+     * the mailbox still exists, under which name). */
+    struct mailbox_info now;
+    int err = store_mailbox_lookup_id(s->st, sel->mb.uniqueid, &now);
+    if (err == STORE_ENOENT) return mailbox_gone(s);
+    if (err == 0) {
+        memcpy(sel->mb.name, now.name, sizeof sel->mb.name);
+        memcpy(sel->mb.acl, now.acl, sizeof sel->mb.acl);
+        if (now.highestmodseq <= sel->seen_modseq && !(allow_expunge && sel->npending)) return 0;
+    }
     struct sync_rock r;
     memset(&r, 0, sizeof r);
     r.sel = sel;
     r.maxmodseq = sel->seen_modseq;
-    int err = store_changed_since(s->st, sel->mb.uniqueid, sel->seen_modseq, sync_cb, &r);
+    err = store_changed_since(s->st, sel->mb.uniqueid, sel->seen_modseq, sync_cb, &r);
     if (err == STORE_ENOENT) {
-        sess_printf(s, "* BYE [UNAVAILABLE] The selected mailbox has been deleted\r\n");
-        sess_flush(s);
         free(r.newuids); free(r.changed); buf_free(&r.newkw);
-        s->state = ST_LOGOUT;
-        return -1;
+        return mailbox_gone(s);
     }
     if (err != 0) log_warn("sync of %s: %s", sel->mb.name, store_strerror(err));
     sel->seen_modseq = r.maxmodseq;

@@ -237,3 +237,50 @@ def test_children_of_inbox(suite):
     assert c.delete("INBOX/Sub")[0] == "OK"
     assert c.select("INBOX")[0] == "OK"
     c.logout()
+
+
+def test_shared_folders_namespace(suite):
+    adm = suite.imap("admin", "adminpw")
+    assert adm.create('"Shared Folders/news"')[0] == "OK"
+    assert adm.setacl('"Shared Folders/news"', "anyone", "lrs")[0] == "OK"
+    adm.append('"Shared Folders/news"', None, None, msg("announcement").encode())
+    adm.logout()
+    c = suite.imap("alice", "alicepw")
+    got = names(c)
+    assert "Shared Folders/news" in got
+    top = names(c, "", "%")
+    assert set(top) >= {"INBOX", "Shared Folders"}
+    assert "\\Noselect" in top["Shared Folders"] and "\\HasChildren" in top["Shared Folders"]
+    typ, _ = c.select('"Shared Folders/news"')
+    assert typ == "OK"
+    typ, data = c.fetch("1", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    assert b"announcement" in data[0][1]
+    # Users cannot create there without the k right.
+    assert c.create('"Shared Folders/mine"')[0] == "NO"
+    c.logout()
+
+
+def test_selected_mailbox_renamed_or_deleted_by_another_session(suite):
+    a = Raw(suite.imap_port).login("alice", "alicepw")
+    b = suite.imap("alice", "alicepw")
+    b.create("Moving")
+    b.append("Moving", None, None, msg("m").encode())
+    a.cmd("SELECT Moving")
+    assert b.rename("Moving", "Moved")[0] == "OK"
+    st, lines = a.cmd("STORE 1 +FLAGS (\\Flagged)")     # still works: found by unique id
+    assert " OK " in st and "\\Flagged" in lines[0]
+    assert b.delete("Moved")[0] == "OK"
+    st, lines = a.cmd("NOOP")
+    assert any(l.startswith("* BYE") for l in lines + [st])
+    a.close()
+    b.logout()
+
+
+def test_stdin_mode(suite):
+    """imapd -s serves one session on stdin/stdout without master."""
+    import subprocess
+    from conftest import binary
+    r = subprocess.run([binary("imapd"), "-C", suite.conf, "-s"], input=b"a CAPABILITY\r\nb LOGOUT\r\n",
+                       capture_output=True, timeout=30)
+    out = r.stdout.decode()
+    assert out.startswith("* OK [CAPABILITY") and "a OK" in out and "* BYE" in out and "b OK" in out
