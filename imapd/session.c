@@ -127,6 +127,7 @@ void sel_free(struct selected *sel)
     if (!sel) return;
     free(sel->msgs);
     seqset_free(&sel->seen);
+    buf_free(&sel->seen_raw);
     buf_free(&sel->keywords);
     free(sel);
 }
@@ -219,6 +220,8 @@ int sel_save_seen(struct session *s)
     seqset_format(&sel->seen, &v);
     seen_key(s, sel, key, sizeof key);
     int r = store_kv_put(s->st, KV_SEEN, key, v.s ? v.s : "", v.len);
+    buf_reset(&sel->seen_raw);
+    buf_append(&sel->seen_raw, v.s ? v.s : "", v.len);
     buf_free(&v);
     if (r == 0) store_replog_add(s->st, "SEEN", s->userid);
     return r;
@@ -338,7 +341,45 @@ static void load_seen(struct session *s, struct selected *sel)
     seen_key(s, sel, key, sizeof key);
     if (store_kv_get(s->st, KV_SEEN, key, &v) == 0 && v.len)
         seqset_parse(v.s, v.len, UINT32_MAX, &sel->seen);
+    buf_reset(&sel->seen_raw);
+    buf_append(&sel->seen_raw, v.s ? v.s : "", v.len);
     buf_free(&v);
+}
+
+/* Another session of this user changed its \Seen set in a mailbox it does
+ * not own: take the new set in and announce the messages whose flag moved. */
+static void sync_peruser_seen(struct session *s)
+{
+    struct selected *sel = s->sel;
+    char key[STORE_MAX_NAME + 300];
+    struct buf v = BUF_INIT;
+    seen_key(s, sel, key, sizeof key);
+    if (store_kv_get(s->st, KV_SEEN, key, &v) != 0) buf_reset(&v);
+    if (v.len == sel->seen_raw.len && (!v.len || memcmp(v.s, sel->seen_raw.s, v.len) == 0)) {
+        buf_free(&v);
+        return;
+    }
+    seqset_reset(&sel->seen);
+    if (v.len) seqset_parse(v.s, v.len, UINT32_MAX, &sel->seen);
+    buf_reset(&sel->seen_raw);
+    buf_append(&sel->seen_raw, v.s ? v.s : "", v.len);
+    buf_free(&v);
+    struct buf out = BUF_INIT;
+    for (uint32_t i = 0; i < sel->n; i++) {
+        struct sel_msg *m = &sel->msgs[i];
+        if (m->flags & FLAG_EXPUNGED) continue;
+        int now = seqset_contains(&sel->seen, m->uid), had = (m->flags & FLAG_SEEN) != 0;
+        if (now == had) continue;
+        m->flags ^= FLAG_SEEN;
+        struct msg_record rec;
+        if (store_record_get(s->st, sel->mb.uniqueid, m->uid, &rec) != 0) continue;
+        buf_reset(&out);
+        buf_printf(&out, "* %u FETCH (FLAGS ", i + 1);
+        sess_format_flags(sel, m->flags, m->uid, rec.keywords, &out);
+        buf_printf(&out, " UID %u)\r\n", m->uid);
+        sess_write(s, out.s, out.len);
+    }
+    buf_free(&out);
 }
 
 /* \Recent: UIDs above what this user last had selected read-write. */
@@ -532,6 +573,7 @@ int session_sync(struct session *s, int allow_expunge)
     struct mailbox_info now;
     int err = store_mailbox_lookup_id(s->st, sel->mb.uniqueid, &now);
     if (err == STORE_ENOENT) return mailbox_gone(s);
+    if (sel->peruser_seen) sync_peruser_seen(s);
     if (err == 0) {
         memcpy(sel->mb.name, now.name, sizeof sel->mb.name);
         memcpy(sel->mb.acl, now.acl, sizeof sel->mb.acl);

@@ -46,6 +46,7 @@ struct selected {
     int readonly;                      /* EXAMINE, or no write rights */
     int peruser_seen;                  /* \Seen lives in KV_SEEN for this user */
     struct seqset seen;                /* per-user \Seen UIDs when peruser_seen */
+    struct buf seen_raw;               /* the stored form last loaded or saved */
     struct sel_msg *msgs;              /* seq = index + 1 */
     uint32_t n, alloc;
     uint32_t npending;                 /* entries marked FLAG_EXPUNGED */

@@ -128,3 +128,24 @@ def test_per_user_seen_in_shared_mailbox(suite):
     typ, data = own.fetch("1", "FLAGS")
     assert b"\\Seen" not in data[0] and b"\\Flagged" in data[0]   # \Flagged is shared
     a.close()
+
+
+def test_per_user_seen_change_reaches_other_session_of_same_user(suite):
+    own = suite.imap("bob", "bobpw")
+    own.create("Team2")
+    own.setacl("Team2", "alice", "lrs")
+    own.append("Team2", None, None, msg("shared").encode())
+    a1 = Raw(suite.imap_port).login("alice", "alicepw")
+    a2 = Raw(suite.imap_port).login("alice", "alicepw")
+    a1.cmd('SELECT "Other Users/bob/Team2"')
+    a2.cmd('SELECT "Other Users/bob/Team2"')
+    a2.send("I IDLE\r\n")
+    assert a2.line().startswith("+")
+    a1.cmd("STORE 1 +FLAGS.SILENT (\\Seen)")
+    got = read_until(a2, lambda l: l.startswith("* 1 FETCH (FLAGS (\\Seen"), 5)
+    assert got and got[-1].startswith("* 1 FETCH (FLAGS (\\Seen")
+    a2.send("DONE\r\n")
+    a2.until_tagged("I")
+    a1.close()
+    a2.close()
+    own.logout()
