@@ -11,6 +11,21 @@
 #include <string.h>
 #include <strings.h>
 
+/* The SASL mechanisms on offer, asked of the library once per process and
+ * kind of connection (plaintext allowed or not): a SASL context per
+ * greeting would cost every idle connection its memory. */
+static const char *mech_list(const struct session *s)
+{
+    static char *cached[2];
+    int secure = plaintext_ok(s) ? 1 : 0;
+    if (!cached[secure]) {
+        struct auth_session *a = auth_session_new("imap", s->conn->local_ip, s->conn->peer_ip, secure);
+        cached[secure] = xstrdup(a && auth_mechs(a) ? auth_mechs(a) : "");
+        if (a) auth_session_free(a);
+    }
+    return cached[secure];
+}
+
 void capability_string(const struct session *s, struct buf *out)
 {
     buf_reset(out);
@@ -20,21 +35,17 @@ void capability_string(const struct session *s, struct buf *out)
         if (!plaintext_ok(s)) {
             buf_appendstr(out, " LOGINDISABLED");
         }
-        struct auth_session *a = auth_session_new("imap", s->conn->local_ip, s->conn->peer_ip, plaintext_ok(s));
-        if (a) {
-            const char *mechs = auth_mechs(a);
-            char one[64];
-            while (mechs && *mechs) {
-                while (*mechs == ' ') mechs++;
-                size_t n = strcspn(mechs, " ");
-                if (n && n < sizeof one) {
-                    memcpy(one, mechs, n);
-                    one[n] = 0;
-                    buf_printf(out, " AUTH=%s", one);
-                }
-                mechs += n;
+        const char *mechs = mech_list(s);
+        char one[64];
+        while (mechs && *mechs) {
+            while (*mechs == ' ') mechs++;
+            size_t n = strcspn(mechs, " ");
+            if (n && n < sizeof one) {
+                memcpy(one, mechs, n);
+                one[n] = 0;
+                buf_printf(out, " AUTH=%s", one);
             }
-            auth_session_free(a);
+            mechs += n;
         }
         return;
     }

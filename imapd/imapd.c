@@ -10,6 +10,7 @@
 #include "service.h"
 #include <ctype.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +234,10 @@ static void handle(struct store *st, const struct service_conn *conn)
             continue;
         }
         dispatch(s, &raw);
+        /* Give memory that a big command (APPEND, FETCH of many messages,
+         * SASL) used back to the system: idle sessions stay small. */
+        if (raw.alloc > 1 << 20) buf_free(&raw);
+        malloc_trim(0);
     }
     sess_flush(s);
     buf_free(&raw);
