@@ -237,7 +237,7 @@ static void handle(struct store *st, const struct service_conn *conn)
         /* Give memory that a big command (APPEND, FETCH of many messages,
          * SASL) used back to the system: idle sessions stay small. */
         if (raw.alloc > 1 << 20) buf_free(&raw);
-        malloc_trim(0);
+        if (!prot_pending(p)) malloc_trim(0);
     }
     sess_flush(s);
     buf_free(&raw);
