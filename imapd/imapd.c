@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 struct cmd_def {
@@ -222,12 +223,22 @@ static void handle(struct store *st, const struct service_conn *conn)
         goto done;
     }
     greet(s);
+    time_t prelogin_deadline = time(NULL) + (time_t)config_int(CONF_IMAP_PRELOGIN_TIMEOUT);
     struct buf raw = BUF_INIT;
     while (s->state != ST_LOGOUT) {
         sess_flush(s);
         if (prot_error(p)) break;
-        prot_set_timeout(p, (int)(s->state == ST_NOTAUTH ? config_int(CONF_IMAP_PRELOGIN_TIMEOUT)
-                                                        : config_int(CONF_IMAP_IDLE_TIMEOUT)));
+        /* Before login the limit counts from the connection, so a client
+         * cannot stay unauthenticated by sending a command now and then. */
+        long long timeout = config_int(CONF_IMAP_IDLE_TIMEOUT);
+        if (s->state == ST_NOTAUTH) {
+            timeout = (long long)(prelogin_deadline - time(NULL));
+            if (timeout <= 0) {
+                read_failed(s, IMAP_READ_TIMEOUT, &raw, err);
+                break;
+            }
+        }
+        prot_set_timeout(p, (int)timeout);
         enum imap_read_result r = imap_read_command(p, &s->lim, &raw, err, sizeof err);
         if (r != IMAP_READ_OK) {
             if (read_failed(s, r, &raw, err) < 0) break;

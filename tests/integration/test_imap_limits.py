@@ -119,6 +119,14 @@ def test_prelogin_and_idle_timeouts(suite_factory):
     r = Raw(suite.imap_port)
     line = r.line(timeout=5)
     assert line.startswith("* BYE") and "Autologout" in line
+    # Commands now and then do not extend the time before login.
+    r = Raw(suite.imap_port)
+    t0 = time.time()
+    with pytest.raises(EOFError):
+        for _ in range(10):
+            time.sleep(0.4)
+            r.cmd("NOOP")
+    assert time.time() - t0 < 3
     r = Raw(suite.imap_port).login("alice", "alicepw")
     line = r.line(timeout=6)
     assert line.startswith("* BYE") and "idle" in line
