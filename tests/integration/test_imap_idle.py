@@ -149,3 +149,53 @@ def test_per_user_seen_change_reaches_other_session_of_same_user(suite):
     a1.close()
     a2.close()
     own.logout()
+
+
+def test_idle_under_compress(suite):
+    """IDLE pushes and DONE work through COMPRESS=DEFLATE."""
+    import zlib
+    r = Raw(suite.imap_port).login("alice", "alicepw")
+    st, _ = r.cmd("COMPRESS DEFLATE")
+    assert " OK " in st
+    comp, decomp = zlib.compressobj(wbits=-15), zlib.decompressobj(wbits=-15)
+
+    def send(b):
+        r.sock.sendall(comp.compress(b) + comp.flush(zlib.Z_SYNC_FLUSH))
+
+    def wait_for(token, timeout=5):
+        got = b""
+        deadline = time.time() + timeout
+        r.sock.settimeout(0.2)
+        while token not in got and time.time() < deadline:
+            try:
+                data = r.sock.recv(65536)
+            except OSError:
+                continue
+            if not data:
+                break
+            got += decomp.decompress(data)
+        return got
+
+    send(b"s SELECT INBOX\r\n")
+    assert b"s OK" in wait_for(b"s OK")
+    send(b"i IDLE\r\n")
+    assert b"+ idling" in wait_for(b"+ idling")
+    suite.deliver(["alice@example.com"], msg("compressed push"))
+    assert b"* 1 EXISTS" in wait_for(b"* 1 EXISTS")
+    send(b"DONE\r\n")
+    assert b"i OK" in wait_for(b"i OK")
+    r.close()
+
+
+def test_fetch_of_message_expunged_elsewhere(suite, two):
+    """RFC 2180 4.1.2: the expunge is not announced during FETCH; the data of
+    the vanished message is not available, which the reply says."""
+    a, b = two
+    b.cmd("STORE 2 +FLAGS.SILENT (\\Deleted)")
+    b.cmd("EXPUNGE")
+    st, lines = a.cmd("FETCH 1:3 (UID)")
+    assert not any("EXPUNGE" in l for l in lines)
+    assert [l.split()[1] for l in lines] == ["1", "3"]
+    assert " NO [EXPUNGEISSUED]" in st
+    st, lines = a.cmd("NOOP")
+    assert "* 2 EXPUNGE" in lines
