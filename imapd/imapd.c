@@ -245,6 +245,11 @@ static void handle(struct store *st, const struct service_conn *conn)
             continue;
         }
         dispatch(s, &raw);
+        if (store_panicked) {
+            log_error("the mail store needs recovery: ending the session and the process");
+            sess_printf(s, "* BYE [UNAVAILABLE] Server error; please reconnect\r\n");
+            break;
+        }
         /* Give memory that a big command (APPEND, FETCH of many messages,
          * SASL) used back to the system: idle sessions stay small. */
         if (raw.alloc > 1 << 20) buf_free(&raw);
@@ -260,6 +265,7 @@ done:
     prot_free(p);
     log_set_user(NULL);
     log_set_mailbox(NULL);
+    if (store_panicked) exit(75);   /* master replaces the process */
 }
 
 static int init(struct store *st, int argc, char **argv)

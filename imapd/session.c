@@ -51,8 +51,11 @@ void cmd_bad_syntax(struct cmd *c)
     cmd_bad(c, "%s", c->ps.err ? c->ps.err : "Syntax error in arguments");
 }
 
+int store_panicked;
+
 void cmd_no_store(struct cmd *c, int err, int trycreate, const char *what)
 {
+    if (err == STORE_EPANIC) store_panicked = 1;
     if (err == STORE_ENOENT && trycreate)
         cmd_no(c, "[TRYCREATE] %s: mailbox does not exist", what);
     else if (err == STORE_ENOENT)

@@ -102,6 +102,10 @@ void cmd_bad_syntax(struct cmd *c);
  * [UNAVAILABLE] for temporary errors, [SERVERBUG] otherwise. */
 void cmd_no_store(struct cmd *c, int err, int trycreate, const char *what);
 
+/* Set when the store answered STORE_EPANIC: the session ends and the
+ * process exits so that master restarts it after recovery. */
+extern int store_panicked;
+
 /* Output. */
 void sess_printf(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sess_write(struct session *s, const void *data, size_t len);
