@@ -17,7 +17,7 @@ int sel_get_records(struct session *s, const uint32_t *uids, size_t n, struct ms
 
 struct match {
     uint32_t idx;
-    struct msg_record rec;
+    struct msg_record *rec;   /* only for SORT/THREAD (keep_records) */
 };
 
 struct matches {
@@ -53,13 +53,23 @@ static int run_search(struct session *s, struct search_prog *prog, struct matche
             if (!hit) continue;
             if (m->n == m->alloc) m->v = xrealloc(m->v, (m->alloc = m->alloc ? m->alloc * 2 : 64) * sizeof *m->v);
             m->v[m->n].idx = bidx[k];
-            m->v[m->n].rec = recs[k];
+            m->v[m->n].rec = NULL;
+            if (m->keep_records) {
+                m->v[m->n].rec = xmalloc(sizeof recs[k]);
+                *m->v[m->n].rec = recs[k];
+            }
             if (recs[k].modseq > m->maxmodseq) m->maxmodseq = recs[k].modseq;
             m->n++;
         }
     }
     free(recs);
     return r;
+}
+
+static void free_matches(struct matches *m)
+{
+    for (size_t i = 0; i < m->n; i++) free(m->v[i].rec);
+    free(m->v);
 }
 
 static uint32_t id_of(const struct session *s, const struct match *mt, int uid)
@@ -155,7 +165,7 @@ void cmd_search(struct session *s, struct cmd *c)
     cmd_ok(c, "SEARCH completed");
 out:
     if (prog) search_free(prog);
-    free(m.v);
+    free_matches(&m);
     buf_free(&err);
 }
 
@@ -164,8 +174,8 @@ static struct msgview *make_views(struct session *s, struct matches *m)
 {
     struct msgview *views = xcalloc(m->n ? m->n : 1, sizeof *views);
     for (size_t i = 0; i < m->n; i++) {
-        msgview_init(&views[i], s->st, s->sel->mb.partition, m->v[i].idx + 1, &m->v[i].rec);
-        views[i].flags = sel_effective_flags(s->sel, &m->v[i].rec);
+        msgview_init(&views[i], s->st, s->sel->mb.partition, m->v[i].idx + 1, m->v[i].rec);
+        views[i].flags = sel_effective_flags(s->sel, m->v[i].rec);
     }
     return views;
 }
@@ -185,6 +195,7 @@ void cmd_sort(struct session *s, struct cmd *c)
     ps_skip_rest(ps);
     if (r != SEARCH_OK) { parse_error(c, r, &err); goto out; }
     parsed = 1;
+    m.keep_records = 1;
     r = run_search(s, spec.search, &m);
     if (r != 0) { cmd_no_store(c, r, 0, s->sel->extname); goto out; }
     struct msgview *views = make_views(s, &m);
@@ -202,7 +213,7 @@ void cmd_sort(struct session *s, struct cmd *c)
     cmd_ok(c, "SORT completed");
 out:
     if (parsed) sort_spec_free(&spec);
-    free(m.v);
+    free_matches(&m);
     buf_free(&err);
 }
 
@@ -221,6 +232,7 @@ void cmd_thread(struct session *s, struct cmd *c)
     ps_skip_rest(ps);
     if (r != SEARCH_OK) { parse_error(c, r, &err); goto out; }
     parsed = 1;
+    m.keep_records = 1;
     r = run_search(s, spec.search, &m);
     if (r != 0) { cmd_no_store(c, r, 0, s->sel->extname); goto out; }
     struct msgview *views = make_views(s, &m);
@@ -235,6 +247,6 @@ void cmd_thread(struct session *s, struct cmd *c)
     cmd_ok(c, "THREAD completed");
 out:
     if (parsed) thread_spec_free(&spec);
-    free(m.v);
+    free_matches(&m);
     buf_free(&err);
 }
