@@ -140,6 +140,18 @@ void deliver_message(struct store *st, const char *data, size_t len, struct rcpt
         double t0 = now_ms();
         log_set_user(r->user);
         log_set_mailbox(r->mailbox);
+        /* The same mailbox twice in one transaction (alice, Alice@example.com):
+         * stored once, and the later recipient gets the earlier one's fate. */
+        size_t same = i;
+        for (size_t j = 0; j < i && same == i; j++)
+            if (strcmp(rcpts[j].mailbox, r->mailbox) == 0) same = j;
+        if (same < i) {
+            if (strncmp(replies[same], "250", 3) == 0)
+                snprintf(replies[i], 256, "250 2.0.0 <%s> Ok, same mailbox as an earlier recipient", r->addr);
+            else
+                memcpy(replies[i], replies[same], 256);
+            continue;
+        }
         if (skip[i]) {
             log_info("duplicate suppressed msgid=%s rcpt=<%s> mailbox=%s", msgid, r->addr, r->mailbox);
             snprintf(replies[i], 256, "250 2.0.0 <%s> Ok, duplicate suppressed", r->addr);

@@ -723,3 +723,15 @@ def test_unlimited_size(suite_factory):
     s.send(b"BDAT 0 LAST\r\n")
     assert s.reply()[0] == 250
     assert len(fetch(suite, "user/alice", 1)) == 100000 + len("Return-Path: <a@b>\r\n")
+
+
+def test_same_mailbox_twice_in_one_transaction(suite):
+    s = raw(suite)
+    s.lhlo()
+    r = send_data(s, ["alice", "ALICE@example.com", "bob"], msg())
+    assert [c for c, _ in r] == [250, 250, 250]
+    assert count(suite, "user/alice") == 1 and count(suite, "user/bob") == 1
+    # The later recipient shares the earlier one's failure too.
+    suite.ctl("quota", "set", "user/alice", "--messages", "1")
+    r = send_data(s, ["alice", "alice@example.com"], msg())
+    assert [c for c, _ in r] == [552, 552]
