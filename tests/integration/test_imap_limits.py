@@ -154,3 +154,30 @@ def test_connections_per_user(suite_factory):
     assert " OK " in st
     for x in (a2, a3, b):
         x.close()
+
+
+def test_random_garbage_after_login(suite):
+    """Seeded random command lines (with stray literals, parentheses,
+    brackets and 8-bit bytes) never crash the session or the server."""
+    import random
+    rnd = random.Random(5)
+    words = ["FETCH", "STORE", "SEARCH", "UID", "LIST", "SELECT", "APPEND", "STATUS", "COPY", "MOVE", "SORT",
+             "THREAD", "(", ")", "[", "]", "<0.5>", "BODY[", "1:*", "*", "$", "\"x\"", "{0}", "{2+}\r\nab",
+             "\\Seen", "NIL", "~{1+}\r\n\x00", "INBOX", "CHARSET", "UTF-8", "\xff\xfe", "%", "&Jjo-", "RETURN"]
+    r = Raw(suite.imap_port).login("alice", "alicepw")
+    r.cmd("SELECT INBOX")
+    for i in range(300):
+        line = " ".join(rnd.choice(words) for _ in range(rnd.randint(1, 12)))
+        line = line.replace("{0}", "{0+}\r\n")
+        tag = f"g{i}"
+        r.send((tag + " " + line + "\r\n").encode("latin-1"))
+        while True:
+            l = r.line()
+            if l.startswith(tag + " "):
+                break
+            if l.startswith("+ "):
+                r.send(b"\r\n")
+    st, _ = r.cmd("NOOP")
+    assert " OK " in st
+    r.close()
+    still_serving(suite)
