@@ -73,14 +73,19 @@ int mbname_to_external(const struct session *s, const char *internal, char *out,
     return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
+/* Strict UTF-8 (RFC 3629): no overlongs, surrogates or values past U+10FFFF. */
 static int valid_utf8(const unsigned char *p, size_t len)
 {
     for (size_t i = 0; i < len;) {
         unsigned char c = p[i];
         size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-        if (!n || i + n > len || (n == 2 && c < 0xc2)) return 0;
+        if (!n || i + n > len || (n == 2 && c < 0xc2) || c > 0xf4) return 0;
         for (size_t k = 1; k < n; k++)
             if ((p[i + k] & 0xc0) != 0x80) return 0;
+        unsigned char c1 = n > 1 ? p[i + 1] : 0;
+        if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 >= 0xa0) || (c == 0xf0 && c1 < 0x90) ||
+            (c == 0xf4 && c1 >= 0x90))
+            return 0;
         i += n;
     }
     return 1;
