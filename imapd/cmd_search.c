@@ -10,6 +10,7 @@
 #include "thread.h"
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define BATCH 512
 
@@ -27,7 +28,62 @@ struct matches {
     uint64_t maxmodseq;
 };
 
-/* Evaluate prog on every message the client knows (not pending expunge). */
+/* Can the search be answered from the sequence map alone (flags, \Recent,
+ * sequence numbers, UIDs)?  A conservative look at the words of the
+ * program: anything else -- strings, dates, sizes, headers, keywords --
+ * needs the records. */
+static int map_only_search(const char *args, size_t len)
+{
+    static const char *const ok[] = {
+        "ALL", "ANSWERED", "DELETED", "DRAFT", "FLAGGED", "SEEN", "UNANSWERED", "UNDELETED", "UNDRAFT",
+        "UNFLAGGED", "UNSEEN", "NEW", "OLD", "RECENT", "NOT", "OR", "UID", "RETURN", "MIN", "MAX", "COUNT",
+        "SAVE", "CHARSET", "UTF-8", "US-ASCII", NULL};
+    size_t i = 0;
+    while (i < len) {
+        char c = args[i];
+        if (c == ' ' || c == '(' || c == ')') { i++; continue; }
+        if (c == '"' || c == '{' || c == '~' || c == '\r' || c == '\n') return 0;
+        size_t j = i;
+        while (j < len && args[j] != ' ' && args[j] != '(' && args[j] != ')') j++;
+        size_t n = j - i;
+        int good = strspn(args + i, "0123456789:*,$") >= n;
+        for (int k = 0; !good && ok[k]; k++)
+            good = strlen(ok[k]) == n && strncasecmp(args + i, ok[k], n) == 0;
+        if (!good) return 0;
+        i = j;
+    }
+    return 1;
+}
+
+/* Evaluate prog on every message the client knows (not pending expunge).
+ * map_only: the program needs no more than the map holds, so no record is
+ * read at all. */
+static int run_search_map(struct session *s, struct search_prog *prog, struct matches *m)
+{
+    struct selected *sel = s->sel;
+    struct msg_record rec;
+    memset(&rec, 0, sizeof rec);
+    for (uint32_t i = 0; i < sel->n; i++) {
+        if (sel->msgs[i].flags & FLAG_EXPUNGED) continue;
+        rec.uid = sel->msgs[i].uid;
+        rec.flags = sel->msgs[i].flags;
+        rec.modseq = sel->msgs[i].modseq;
+        struct msgview v;
+        msgview_init(&v, NULL, NULL, i + 1, &rec);
+        v.flags = sel->msgs[i].flags;
+        v.recent = sel_is_recent(sel, rec.uid) && !sel->readonly;
+        int hit = search_match(prog, &v);
+        msgview_release(&v);
+        if (!hit) continue;
+        if (m->n == m->alloc) m->v = xrealloc(m->v, (m->alloc = m->alloc ? m->alloc * 2 : 64) * sizeof *m->v);
+        m->v[m->n].idx = i;
+        m->v[m->n].rec = NULL;
+        if (rec.modseq > m->maxmodseq) m->maxmodseq = rec.modseq;
+        m->n++;
+    }
+    return 0;
+}
+
 static int run_search(struct session *s, struct search_prog *prog, struct matches *m)
 {
     struct selected *sel = s->sel;
@@ -139,12 +195,18 @@ void cmd_search(struct session *s, struct cmd *c)
     struct matches m = {0};
     struct buf err = BUF_INIT;
     if (!ps_sp(ps)) return;
+    const char *args = ps->p;
+    size_t arglen = (size_t)(ps->end - ps->p);
+    int map_only = map_only_search(args, arglen);
+    /* The map must be current to answer from it: take in other sessions'
+     * changes first (no EXPUNGE here unless the command allows it). */
+    if (map_only && session_sync(s, c->allow_expunge) != 0) { c->answered = 1; return; }
     struct search_env env;
     fill_env(s, &env);
-    int r = search_parse(ps->p, (size_t)(ps->end - ps->p), &env, 1, 1, &prog, &err);
+    int r = search_parse(args, arglen, &env, 1, 1, &prog, &err);
     ps_skip_rest(ps);
     if (r != SEARCH_OK) { parse_error(c, r, &err); goto out; }
-    r = run_search(s, prog, &m);
+    r = map_only ? run_search_map(s, prog, &m) : run_search(s, prog, &m);
     if (r != 0) { cmd_no_store(c, r, 0, s->sel->extname); goto out; }
     unsigned opts = search_return_opts(prog);
     int modseq = search_uses_modseq(prog);

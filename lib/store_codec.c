@@ -81,7 +81,12 @@ int guid_to_bin(const char *hex, unsigned char *bin)
 }
 void guid_to_hex(const unsigned char *bin, char *hex)
 {
-    for (int i = 0; i < STORE_GUID_BINLEN; i++) sprintf(hex + 2 * i, "%02x", bin[i]);
+    /* Runs once per record read (SELECT, FETCH): a table, not sprintf. */
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < STORE_GUID_BINLEN; i++) {
+        hex[2 * i] = digits[bin[i] >> 4];
+        hex[2 * i + 1] = digits[bin[i] & 15];
+    }
     hex[STORE_GUID_HEXLEN] = '\0';
 }
 
