@@ -135,6 +135,7 @@ void cmd_enable(struct session *s, struct cmd *c)
         }
     }
     if (ps_ok(ps) && !n) ps_fail(ps, "ENABLE needs at least one capability");
+    if (s->sel && (s->enabled & EN_REV2)) s->sel->no_recent = 1;
     if (ps_ok(ps)) {
         sess_printf(s, "* ENABLED%s\r\n", out.s ? out.s : "");
         cmd_ok(c, "ENABLE completed");
