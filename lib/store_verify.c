@@ -74,6 +74,7 @@ struct vstate {
     struct smap refs;     /* "guid partition" -> live records (a), size (b) */
     struct smap quota;    /* root -> bytes (a), messages (b) */
     struct smap files;    /* "guid partition" present in files.db */
+    struct buf val;       /* scratch for record lookups */
 };
 
 static void problem(struct vstate *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -94,48 +95,66 @@ static int open_cursor(struct vstate *v, enum store_db d, DBC **c)
     return store_dberr(v->st, db->cursor(db, v->txn, c, 0), "verify cursor");
 }
 
-/* mailboxes.db and mbrec.db agree both ways. */
-static int check_mailboxes(struct vstate *v)
+/* Calls fn for each entry of database d in the snapshot; a non-zero
+ * return from fn stops the walk and is returned.  what names the
+ * database in a cursor error. */
+typedef int (*entry_fn)(struct vstate *v, const DBT *key, const DBT *data);
+
+static int each_entry(struct vstate *v, enum store_db d, const char *what, entry_fn fn)
 {
     DBC *c;
-    int r = open_cursor(v, SDB_MAILBOXES, &c);
+    int r = open_cursor(v, d, &c);
     if (r) return r;
     DBT key = { 0 }, data = { 0 };
     int ret;
-    while ((ret = c->get(c, &key, &data, DB_NEXT)) == 0) {
-        char name[STORE_MAX_NAME], id[STORE_UNIQUEID_LEN + 1];
-        snprintf(name, sizeof name, "%.*s", (int)key.size, (const char *)key.data);
-        if (data.size != STORE_UNIQUEID_LEN) { problem(v, "mailbox %s: bad name entry", name); continue; }
-        memcpy(id, data.data, STORE_UNIQUEID_LEN);
-        id[STORE_UNIQUEID_LEN] = '\0';
-        struct mailbox_info mb;
-        r = store_mbrec_get(v->st, v->txn, id, &mb, 0);
-        if (r == STORE_ENOENT || (!r && strcmp(mb.name, name))) {
-            problem(v, "mailbox %s: name points to %s, whose record %s", name, id,
-                    r ? "is missing" : "has another name");
-            r = STORE_OK;
-            continue;
-        }
-        if (r) break;
-        if (v->nmbs == v->ambs) {
-            v->ambs = v->ambs ? 2 * v->ambs : 64;
-            v->mbs = xrealloc(v->mbs, v->ambs * sizeof *v->mbs);
-        }
-        v->mbs[v->nmbs] = (struct mbent){ .mb = mb };
-        smap_find(&v->ids, id, 1)->a = ++v->nmbs;
-    }
-    if (!r && ret != DB_NOTFOUND) r = store_dberr(v->st, ret, "verify mailboxes");
+    while ((ret = c->get(c, &key, &data, DB_NEXT)) == 0)
+        if ((r = fn(v, &key, &data))) break;
+    if (!r && ret != DB_NOTFOUND) r = store_dberr(v->st, ret, what);
     c->close(c);
+    return r;
+}
+
+/* A mailboxes.db entry has a matching mbrec.db record. */
+static int check_mailbox_name(struct vstate *v, const DBT *key, const DBT *data)
+{
+    char name[STORE_MAX_NAME], id[STORE_UNIQUEID_LEN + 1];
+    snprintf(name, sizeof name, "%.*s", (int)key->size, (const char *)key->data);
+    if (data->size != STORE_UNIQUEID_LEN) { problem(v, "mailbox %s: bad name entry", name); return STORE_OK; }
+    memcpy(id, data->data, STORE_UNIQUEID_LEN);
+    id[STORE_UNIQUEID_LEN] = '\0';
+    struct mailbox_info mb;
+    int r = store_mbrec_get(v->st, v->txn, id, &mb, 0);
+    if (r == STORE_ENOENT || (!r && strcmp(mb.name, name))) {
+        problem(v, "mailbox %s: name points to %s, whose record %s", name, id,
+                r ? "is missing" : "has another name");
+        return STORE_OK;
+    }
     if (r) return r;
-    if ((r = open_cursor(v, SDB_MBREC, &c))) return r;
-    while ((ret = c->get(c, &key, &data, DB_NEXT)) == 0) {
-        char id[STORE_UNIQUEID_LEN + 1];
-        if (key.size != STORE_UNIQUEID_LEN) continue;   /* bookkeeping keys such as "!uidvalidity" */
-        snprintf(id, sizeof id, "%.*s", (int)key.size, (const char *)key.data);
-        if (!smap_find(&v->ids, id, 0)) problem(v, "mailbox record %s has no name entry", id);
+    if (v->nmbs == v->ambs) {
+        v->ambs = v->ambs ? 2 * v->ambs : 64;
+        v->mbs = xrealloc(v->mbs, v->ambs * sizeof *v->mbs);
     }
-    if (ret != DB_NOTFOUND) r = store_dberr(v->st, ret, "verify mbrec");
-    c->close(c);
+    v->mbs[v->nmbs] = (struct mbent){ .mb = mb };
+    smap_find(&v->ids, id, 1)->a = ++v->nmbs;
+    return STORE_OK;
+}
+
+/* An mbrec.db record has a mailboxes.db entry. */
+static int check_mailbox_record(struct vstate *v, const DBT *key, const DBT *data)
+{
+    (void)data;
+    char id[STORE_UNIQUEID_LEN + 1];
+    if (key->size != STORE_UNIQUEID_LEN) return STORE_OK;   /* bookkeeping keys such as "!uidvalidity" */
+    snprintf(id, sizeof id, "%.*s", (int)key->size, (const char *)key->data);
+    if (!smap_find(&v->ids, id, 0)) problem(v, "mailbox record %s has no name entry", id);
+    return STORE_OK;
+}
+
+/* mailboxes.db and mbrec.db agree both ways. */
+static int check_mailboxes(struct vstate *v)
+{
+    int r = each_entry(v, SDB_MAILBOXES, "verify mailboxes", check_mailbox_name);
+    if (!r) r = each_entry(v, SDB_MBREC, "verify mbrec", check_mailbox_record);
     return r;
 }
 
@@ -173,30 +192,27 @@ static void check_record(struct vstate *v, struct mbent *m, const struct msg_rec
     }
 }
 
+static int check_record_entry(struct vstate *v, const DBT *key, const DBT *data)
+{
+    if (key->size != RECKEY_LEN) { problem(v, "records: malformed key"); return STORE_OK; }
+    char id[STORE_UNIQUEID_LEN + 1];
+    memcpy(id, key->data, STORE_UNIQUEID_LEN);
+    id[STORE_UNIQUEID_LEN] = '\0';
+    struct msg_record rec;
+    rec.uid = get_be32((const unsigned char *)key->data + STORE_UNIQUEID_LEN);
+    struct ment *e = smap_find(&v->ids, id, 0);
+    if (!e) { problem(v, "record uid %u belongs to no mailbox (%s)", rec.uid, id); return STORE_OK; }
+    if (msgrec_decode(data->data, data->size, &rec)) {
+        problem(v, "mailbox %s: uid %u: undecodable record", v->mbs[e->a - 1].mb.name, rec.uid);
+        return STORE_OK;
+    }
+    check_record(v, &v->mbs[e->a - 1], &rec);
+    return STORE_OK;
+}
+
 static int check_records(struct vstate *v)
 {
-    DBC *c;
-    int r = open_cursor(v, SDB_RECORDS, &c);
-    if (r) return r;
-    DBT key = { 0 }, data = { 0 };
-    int ret;
-    while ((ret = c->get(c, &key, &data, DB_NEXT)) == 0) {
-        if (key.size != RECKEY_LEN) { problem(v, "records: malformed key"); continue; }
-        char id[STORE_UNIQUEID_LEN + 1];
-        memcpy(id, key.data, STORE_UNIQUEID_LEN);
-        id[STORE_UNIQUEID_LEN] = '\0';
-        struct msg_record rec;
-        rec.uid = get_be32((const unsigned char *)key.data + STORE_UNIQUEID_LEN);
-        struct ment *e = smap_find(&v->ids, id, 0);
-        if (!e) { problem(v, "record uid %u belongs to no mailbox (%s)", rec.uid, id); continue; }
-        if (msgrec_decode(data.data, data.size, &rec)) {
-            problem(v, "mailbox %s: uid %u: undecodable record", v->mbs[e->a - 1].mb.name, rec.uid);
-            continue;
-        }
-        check_record(v, &v->mbs[e->a - 1], &rec);
-    }
-    if (ret != DB_NOTFOUND) r = store_dberr(v->st, ret, "verify records");
-    c->close(c);
+    int r = each_entry(v, SDB_RECORDS, "verify records", check_record_entry);
     for (size_t i = 0; !r && i < v->nmbs; i++) {
         const struct mbent *m = &v->mbs[i];
         if (m->exists != m->mb.exists || m->size != m->mb.size)
@@ -207,33 +223,29 @@ static int check_records(struct vstate *v)
 }
 
 /* Every modseq index entry points at a record carrying that modseq. */
+static int check_modseq_entry(struct vstate *v, const DBT *key, const DBT *data)
+{
+    if (key->size != MSKEY_LEN || data->size != 4) { problem(v, "modseq index: malformed entry"); return STORE_OK; }
+    char id[STORE_UNIQUEID_LEN + 1];
+    memcpy(id, key->data, STORE_UNIQUEID_LEN);
+    id[STORE_UNIQUEID_LEN] = '\0';
+    uint64_t modseq = get_be64((const unsigned char *)key->data + STORE_UNIQUEID_LEN);
+    struct msg_record rec;
+    rec.uid = get_be32(data->data);
+    unsigned char rk[RECKEY_LEN];
+    reckey(rk, id, rec.uid);
+    int e = store_db_get(v->st, SDB_RECORDS, v->txn, rk, sizeof rk, &v->val, 0);
+    if (!e) e = msgrec_decode(v->val.s, v->val.len, &rec);
+    if (e || rec.modseq != modseq)
+        problem(v, "modseq index: %s modseq %llu -> uid %u, which %s", id, (unsigned long long)modseq,
+                rec.uid, e ? "does not exist" : "has another modseq");
+    return STORE_OK;
+}
+
 static int check_modseq_index(struct vstate *v)
 {
-    DBC *c;
-    int r = open_cursor(v, SDB_MODSEQ, &c);
-    if (r) return r;
-    DBT key = { 0 }, data = { 0 };
-    struct buf val = BUF_INIT;
-    int ret;
-    while ((ret = c->get(c, &key, &data, DB_NEXT)) == 0) {
-        if (key.size != MSKEY_LEN || data.size != 4) { problem(v, "modseq index: malformed entry"); continue; }
-        char id[STORE_UNIQUEID_LEN + 1];
-        memcpy(id, key.data, STORE_UNIQUEID_LEN);
-        id[STORE_UNIQUEID_LEN] = '\0';
-        uint64_t modseq = get_be64((const unsigned char *)key.data + STORE_UNIQUEID_LEN);
-        struct msg_record rec;
-        rec.uid = get_be32(data.data);
-        unsigned char rk[RECKEY_LEN];
-        reckey(rk, id, rec.uid);
-        int e = store_db_get(v->st, SDB_RECORDS, v->txn, rk, sizeof rk, &val, 0);
-        if (!e) e = msgrec_decode(val.s, val.len, &rec);
-        if (e || rec.modseq != modseq)
-            problem(v, "modseq index: %s modseq %llu -> uid %u, which %s", id, (unsigned long long)modseq,
-                    rec.uid, e ? "does not exist" : "has another modseq");
-    }
-    if (ret != DB_NOTFOUND) r = store_dberr(v->st, ret, "verify modseq index");
-    buf_free(&val);
-    c->close(c);
+    int r = each_entry(v, SDB_MODSEQ, "verify modseq index", check_modseq_entry);
+    buf_free(&v->val);
     return r;
 }
 
@@ -279,36 +291,33 @@ static void check_file(struct vstate *v, const char *guid, const char *partition
                 (unsigned long long)want_size);
 }
 
+static int check_files_entry(struct vstate *v, const DBT *key, const DBT *data)
+{
+    char k[256];
+    snprintf(k, sizeof k, "%.*s", (int)key->size, (const char *)key->data);
+    struct filerec f;
+    if (key->size <= STORE_GUID_HEXLEN + 1 || k[STORE_GUID_HEXLEN] != ' ' ||
+        filerec_decode(data->data, data->size, &f)) {
+        problem(v, "files: malformed entry %s", k);
+        return STORE_OK;
+    }
+    smap_find(&v->files, k, 1);
+    struct ment *e = smap_find(&v->refs, k, 0);
+    uint64_t live = e ? e->a : 0;
+    if (e) e->seen = 1;
+    k[STORE_GUID_HEXLEN] = '\0';
+    const char *part = k + STORE_GUID_HEXLEN + 1;
+    if (live != f.refcount)
+        problem(v, "message %s on %s: reference count %u, but %llu records refer to it", k, part,
+                f.refcount, (unsigned long long)live);
+    check_file(v, k, part, f.size);
+    return STORE_OK;
+}
+
 /* files.db refcounts equal the live records; each file is intact. */
 static int check_files(struct vstate *v)
 {
-    DBC *c;
-    int r = open_cursor(v, SDB_FILES, &c);
-    if (r) return r;
-    DBT key = { 0 }, data = { 0 };
-    int ret;
-    while ((ret = c->get(c, &key, &data, DB_NEXT)) == 0) {
-        char k[256];
-        snprintf(k, sizeof k, "%.*s", (int)key.size, (const char *)key.data);
-        struct filerec f;
-        if (key.size <= STORE_GUID_HEXLEN + 1 || k[STORE_GUID_HEXLEN] != ' ' ||
-            filerec_decode(data.data, data.size, &f)) {
-            problem(v, "files: malformed entry %s", k);
-            continue;
-        }
-        smap_find(&v->files, k, 1);
-        struct ment *e = smap_find(&v->refs, k, 0);
-        uint64_t live = e ? e->a : 0;
-        if (e) e->seen = 1;
-        k[STORE_GUID_HEXLEN] = '\0';
-        const char *part = k + STORE_GUID_HEXLEN + 1;
-        if (live != f.refcount)
-            problem(v, "message %s on %s: reference count %u, but %llu records refer to it", k, part,
-                    f.refcount, (unsigned long long)live);
-        check_file(v, k, part, f.size);
-    }
-    if (ret != DB_NOTFOUND) r = store_dberr(v->st, ret, "verify files");
-    c->close(c);
+    int r = each_entry(v, SDB_FILES, "verify files", check_files_entry);
     for (size_t i = 0; !r && i < v->refs.cap; i++) {
         struct ment *e = &v->refs.v[i];
         if (!e->key || e->seen) continue;
@@ -322,28 +331,25 @@ static int check_files(struct vstate *v)
     return r;
 }
 
+static int check_quota_entry(struct vstate *v, const DBT *key, const DBT *data)
+{
+    char root[STORE_MAX_NAME];
+    snprintf(root, sizeof root, "%.*s", (int)key->size, (const char *)key->data);
+    struct quota q;
+    if (quota_decode(data->data, data->size, &q)) { problem(v, "quota %s: undecodable", root); return STORE_OK; }
+    struct ment *e = smap_find(&v->quota, root, 0);
+    uint64_t bytes = e ? e->a : 0, msgs = e ? e->b : 0;
+    if (e) e->seen = 1;
+    if (bytes != q.storage_used || msgs != q.messages_used)
+        problem(v, "quota %s: usage %llu bytes / %llu messages, records say %llu / %llu", root,
+                (unsigned long long)q.storage_used, (unsigned long long)q.messages_used,
+                (unsigned long long)bytes, (unsigned long long)msgs);
+    return STORE_OK;
+}
+
 static int check_quota(struct vstate *v)
 {
-    DBC *c;
-    int r = open_cursor(v, SDB_QUOTA, &c);
-    if (r) return r;
-    DBT key = { 0 }, data = { 0 };
-    int ret;
-    while ((ret = c->get(c, &key, &data, DB_NEXT)) == 0) {
-        char root[STORE_MAX_NAME];
-        snprintf(root, sizeof root, "%.*s", (int)key.size, (const char *)key.data);
-        struct quota q;
-        if (quota_decode(data.data, data.size, &q)) { problem(v, "quota %s: undecodable", root); continue; }
-        struct ment *e = smap_find(&v->quota, root, 0);
-        uint64_t bytes = e ? e->a : 0, msgs = e ? e->b : 0;
-        if (e) e->seen = 1;
-        if (bytes != q.storage_used || msgs != q.messages_used)
-            problem(v, "quota %s: usage %llu bytes / %llu messages, records say %llu / %llu", root,
-                    (unsigned long long)q.storage_used, (unsigned long long)q.messages_used,
-                    (unsigned long long)bytes, (unsigned long long)msgs);
-    }
-    if (ret != DB_NOTFOUND) r = store_dberr(v->st, ret, "verify quota");
-    c->close(c);
+    int r = each_entry(v, SDB_QUOTA, "verify quota", check_quota_entry);
     for (size_t i = 0; !r && i < v->quota.cap; i++) {
         struct ment *e = &v->quota.v[i];
         if (e->key && !e->seen && (e->a || e->b))
@@ -353,23 +359,24 @@ static int check_quota(struct vstate *v)
     return r;
 }
 
-/* Files under partition/objects that the index does not know. */
-static void check_orphans_dir(struct vstate *v, const char *part, const char *dir)
+/* Calls fn for every entry in every partition's objects/xx directory,
+ * "." and ".." aside.  Both the check and the removal of orphans walk
+ * the tree the same way. */
+typedef void (*objects_fn)(void *arg, const char *part, const char *dir, const char *name);
+
+static void walk_objects_dir(const char *part, const char *dir, objects_fn fn, void *arg)
 {
     DIR *d = opendir(dir);
     if (!d) return;
     struct dirent *de;
     while ((de = readdir(d))) {
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
-        char k[256];
-        filekey(k, sizeof k, de->d_name, part);
-        if (strlen(de->d_name) == STORE_GUID_HEXLEN && smap_find(&v->files, k, 0)) continue;
-        problem(v, "orphan file %s/%s (no index entry)", dir, de->d_name);
+        fn(arg, part, dir, de->d_name);
     }
     closedir(d);
 }
 
-static void check_orphans(struct vstate *v)
+static void walk_objects(objects_fn fn, void *arg)
 {
     for (int i = 0; i < config_partition_count(); i++) {
         const char *part = config_partition_name(i);
@@ -382,10 +389,20 @@ static void check_orphans(struct vstate *v)
             if (de->d_name[0] == '.') continue;
             char sub[4500];
             snprintf(sub, sizeof sub, "%s/%s", objects, de->d_name);
-            check_orphans_dir(v, part, sub);
+            walk_objects_dir(part, sub, fn, arg);
         }
         closedir(d);
     }
+}
+
+/* Files under partition/objects that the index does not know. */
+static void check_orphan(void *arg, const char *part, const char *dir, const char *name)
+{
+    struct vstate *v = arg;
+    char k[256];
+    filekey(k, sizeof k, name, part);
+    if (strlen(name) == STORE_GUID_HEXLEN && smap_find(&v->files, k, 0)) return;
+    problem(v, "orphan file %s/%s (no index entry)", dir, name);
 }
 
 int store_verify(struct store *st, store_verify_report report, void *rock)
@@ -398,7 +415,7 @@ int store_verify(struct store *st, store_verify_report report, void *rock)
     if (!r) r = check_files(&v);
     if (!r) r = check_quota(&v);
     if (v.txn) v.txn->commit(v.txn, 0);
-    if (!r) check_orphans(&v);
+    if (!r) walk_objects(check_orphan, &v);
     if (r) problem(&v, "verify stopped early: %s", store_strerror(r));
     free(v.mbs);
     smap_free(&v.ids);
@@ -426,50 +443,30 @@ static int has_entry(struct store *st, const char *guid, const char *part)
     return r != STORE_ENOENT;   /* errors count as "keep" */
 }
 
-static void remove_orphans_dir(struct orphan_rock *o, const char *part, const char *dir)
+static void remove_orphan(void *arg, const char *part, const char *dir, const char *name)
 {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
-        char path[4800], line[5000];
-        struct stat sb;
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        if (lstat(path, &sb) || !S_ISREG(sb.st_mode) || sb.st_mtime > o->cutoff) continue;
-        int is_guid = strlen(de->d_name) == STORE_GUID_HEXLEN && strspn(de->d_name, "0123456789abcdef") == STORE_GUID_HEXLEN;
-        if (is_guid) {
-            if (has_entry(o->st, de->d_name, part)) continue;
-            /* Re-checked under the files.db lock, as for any last reference. */
-            store_file_gc(o->st, de->d_name, part);
-            if (access(path, F_OK) == 0) continue;
-        } else if (unlink(path)) {
-            continue;
-        }
-        o->removed++;
-        snprintf(line, sizeof line, "removed orphan file %s", path);
-        if (o->report) o->report(line, o->rock);
+    struct orphan_rock *o = arg;
+    char path[4800], line[5000];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (lstat(path, &sb) || !S_ISREG(sb.st_mode) || sb.st_mtime > o->cutoff) return;
+    int is_guid = strlen(name) == STORE_GUID_HEXLEN && strspn(name, "0123456789abcdef") == STORE_GUID_HEXLEN;
+    if (is_guid) {
+        if (has_entry(o->st, name, part)) return;
+        /* Re-checked under the files.db lock, as for any last reference. */
+        store_file_gc(o->st, name, part);
+        if (access(path, F_OK) == 0) return;
+    } else if (unlink(path)) {
+        return;
     }
-    closedir(d);
+    o->removed++;
+    snprintf(line, sizeof line, "removed orphan file %s", path);
+    if (o->report) o->report(line, o->rock);
 }
 
 int store_remove_orphans(struct store *st, time_t min_age, store_verify_report report, void *rock)
 {
     struct orphan_rock o = { st, time(NULL) - min_age, report, rock, 0 };
-    for (int i = 0; i < config_partition_count(); i++) {
-        const char *part = config_partition_name(i);
-        char objects[4200];
-        snprintf(objects, sizeof objects, "%s/objects", config_partition(part));
-        DIR *d = opendir(objects);
-        if (!d) continue;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-            if (de->d_name[0] == '.') continue;
-            char sub[4500];
-            snprintf(sub, sizeof sub, "%s/%s", objects, de->d_name);
-            remove_orphans_dir(&o, part, sub);
-        }
-        closedir(d);
-    }
+    walk_objects(remove_orphan, &o);
     return o.removed;
 }
