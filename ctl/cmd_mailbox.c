@@ -20,11 +20,10 @@ static int mailbox_create(int argc, char **argv)
     const struct ctl_opt opts[] = { { "partition", &part }, { "special-use", &use }, { NULL, NULL } };
     int rc = ctl_args(argc, argv, opts, pos, 1, 1, NULL);
     if (rc) return rc;
-    char name[STORE_MAX_NAME];
-    ctl_mailbox_name(pos[0], name, sizeof name);
     if (part && !config_partition(part)) return ctl_fail("partition %s is not defined in %s", part, config_path());
     if (use && use[0] != '\\') return ctl_usage("mailbox create: special use '%s' must start with a backslash", use);
-    struct store *st = ctl_store(0);
+    char name[STORE_MAX_NAME];
+    struct store *st = ctl_store_mailbox(pos[0], name, sizeof name);
     if (!st) return CTL_FAIL;
     int r = store_mailbox_create(st, name, part, use, NULL);
     return r ? store_err("cannot create mailbox", name, r) : CTL_OK;
@@ -36,8 +35,7 @@ static int mailbox_delete(int argc, char **argv)
     int rc = ctl_args(argc, argv, NULL, pos, 1, 1, NULL);
     if (rc) return rc;
     char name[STORE_MAX_NAME];
-    ctl_mailbox_name(pos[0], name, sizeof name);
-    struct store *st = ctl_store(0);
+    struct store *st = ctl_store_mailbox(pos[0], name, sizeof name);
     if (!st) return CTL_FAIL;
     int r = store_mailbox_delete(st, name);
     return r ? store_err("cannot delete mailbox", name, r) : CTL_OK;
@@ -124,25 +122,28 @@ static int mailbox_list(int argc, char **argv)
     int rc = ctl_args(argc, argv, NULL, pos, 0, 1, NULL);
     if (rc) return rc;
     char prefix[STORE_MAX_NAME];
-    ctl_mailbox_name(pos[0], prefix, sizeof prefix);
-    struct store *st = ctl_store(0);
+    struct store *st = ctl_store_mailbox(pos[0], prefix, sizeof prefix);
     if (!st) return CTL_FAIL;
     int r = store_mailbox_list(st, prefix, print_name, NULL);
     return r < 0 ? ctl_fail("cannot list mailboxes: %s", store_strerror(r)) : CTL_OK;
 }
 
-static int mailbox_status(int argc, char **argv)
+/* The start of commands whose one argument is an existing mailbox. */
+static int existing_mailbox(int argc, char **argv, struct mailbox_info *mb)
 {
     const char *pos[1];
     int rc = ctl_args(argc, argv, NULL, pos, 1, 1, NULL);
     if (rc) return rc;
     char name[STORE_MAX_NAME];
-    ctl_mailbox_name(pos[0], name, sizeof name);
-    struct store *st = ctl_store(0);
-    if (!st) return CTL_FAIL;
+    struct store *st;
+    return ctl_open_mailbox(pos[0], name, sizeof name, &st, mb);
+}
+
+static int mailbox_status(int argc, char **argv)
+{
     struct mailbox_info mb;
-    int r = store_mailbox_lookup(st, name, &mb);
-    if (r) return store_err("cannot look up mailbox", name, r);
+    int rc = existing_mailbox(argc, argv, &mb);
+    if (rc) return rc;
     printf("name: %s\n", mb.name);
     printf("uniqueid: %s\n", mb.uniqueid);
     printf("partition: %s\n", mb.partition);
@@ -165,10 +166,9 @@ static int mailbox_move(int argc, char **argv)
     const char *pos[2];
     int rc = ctl_args(argc, argv, NULL, pos, 2, 2, NULL);
     if (rc) return rc;
-    char name[STORE_MAX_NAME];
-    ctl_mailbox_name(pos[0], name, sizeof name);
     if (!config_partition(pos[1])) return ctl_fail("partition %s is not defined in %s", pos[1], config_path());
-    struct store *st = ctl_store(0);
+    char name[STORE_MAX_NAME];
+    struct store *st = ctl_store_mailbox(pos[0], name, sizeof name);
     if (!st) return CTL_FAIL;
     int r = store_mailbox_set_partition(st, name, pos[1]);
     return r ? store_err("cannot move mailbox", name, r) : CTL_OK;
@@ -207,31 +207,21 @@ static int mailbox_setacl(int argc, char **argv)
     if (!strcmp(rights, "none")) rights = "";
     else if (!valid_rights(rights)) return ctl_usage("mailbox setacl: bad rights '%s' (letters of lrswipkxtecda, or none)", rights);
     char name[STORE_MAX_NAME];
-    ctl_mailbox_name(pos[0], name, sizeof name);
-    struct store *st = ctl_store(0);
-    if (!st) return CTL_FAIL;
+    struct store *st;
     struct mailbox_info mb;
-    int r = store_mailbox_lookup(st, name, &mb);
-    if (r) return store_err("cannot look up mailbox", name, r);
+    if ((rc = ctl_open_mailbox(pos[0], name, sizeof name, &st, &mb))) return rc;
     struct buf acl = BUF_INIT;
     acl_replace(mb.acl, user, rights, &acl);
-    r = store_mailbox_set_acl(st, name, buf_cstr(&acl));
+    int r = store_mailbox_set_acl(st, name, buf_cstr(&acl));
     buf_free(&acl);
     return r ? store_err("cannot set the ACL of", name, r) : CTL_OK;
 }
 
 static int mailbox_getacl(int argc, char **argv)
 {
-    const char *pos[1];
-    int rc = ctl_args(argc, argv, NULL, pos, 1, 1, NULL);
-    if (rc) return rc;
-    char name[STORE_MAX_NAME];
-    ctl_mailbox_name(pos[0], name, sizeof name);
-    struct store *st = ctl_store(0);
-    if (!st) return CTL_FAIL;
     struct mailbox_info mb;
-    int r = store_mailbox_lookup(st, name, &mb);
-    if (r) return store_err("cannot look up mailbox", name, r);
+    int rc = existing_mailbox(argc, argv, &mb);
+    if (rc) return rc;
     char *save = NULL;
     for (char *who = strtok_r(mb.acl, "\t", &save); who; who = strtok_r(NULL, "\t", &save)) {
         char *rights = strtok_r(NULL, "\t", &save);

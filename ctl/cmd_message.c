@@ -63,14 +63,15 @@ static int append_bytes(struct store *st, const struct mailbox_info *mb, const s
     return CTL_OK;
 }
 
-static int append_to(struct store *st, const char *name, const struct buf *data, uint32_t flags, const char *keywords)
+static int append_to(const char *arg, const struct buf *data, uint32_t flags, const char *keywords)
 {
+    char name[STORE_MAX_NAME];
+    struct store *st;
     struct mailbox_info mb;
-    int r = store_mailbox_lookup(st, name, &mb);
-    if (r == STORE_ENOENT) return ctl_fail("mailbox %s does not exist", name);
-    if (r) return ctl_fail("cannot look up mailbox %s: %s", name, store_strerror(r));
+    int rc = ctl_open_mailbox(arg, name, sizeof name, &st, &mb);
+    if (rc) return rc;
     uint32_t uid = 0;
-    int rc = append_bytes(st, &mb, data, flags, keywords, &uid);
+    rc = append_bytes(st, &mb, data, flags, keywords, &uid);
     if (rc == CTL_OK) printf("%" PRIu32 "\n", uid);
     return rc;
 }
@@ -81,8 +82,6 @@ int cmd_append(int argc, char **argv)
     const struct ctl_opt opts[] = { { "flags", &flagstr }, { NULL, NULL } };
     int rc = ctl_args(argc, argv, opts, pos, 2, 2, NULL);
     if (rc) return rc;
-    char name[STORE_MAX_NAME];
-    ctl_mailbox_name(pos[0], name, sizeof name);
     uint32_t flags;
     struct buf kw = BUF_INIT, data = BUF_INIT;
     if (parse_flags(flagstr, &flags, &kw) < 0) { buf_free(&kw); return ctl_usage("append: bad flags '%s'", flagstr); }
@@ -90,8 +89,7 @@ int cmd_append(int argc, char **argv)
         buf_free(&kw);
         return ctl_fail("cannot read %s: %s", pos[1], strerror(errno));
     }
-    struct store *st = ctl_store(0);
-    rc = st ? append_to(st, name, &data, flags, buf_cstr(&kw)) : CTL_FAIL;
+    rc = append_to(pos[0], &data, flags, buf_cstr(&kw));
     buf_free(&kw);
     buf_free(&data);
     return rc;
@@ -102,18 +100,14 @@ int cmd_fetch(int argc, char **argv)
     const char *pos[2];
     int rc = ctl_args(argc, argv, NULL, pos, 2, 2, NULL);
     if (rc) return rc;
-    char name[STORE_MAX_NAME];
-    ctl_mailbox_name(pos[0], name, sizeof name);
     uint64_t uid;
     if (ctl_parse_uint(pos[1], &uid) < 0 || uid == 0 || uid > UINT32_MAX) return ctl_usage("fetch: bad uid '%s'", pos[1]);
-    struct store *st = ctl_store(0);
-    if (!st) return CTL_FAIL;
+    char name[STORE_MAX_NAME];
+    struct store *st;
     struct mailbox_info mb;
+    if ((rc = ctl_open_mailbox(pos[0], name, sizeof name, &st, &mb))) return rc;
     struct msg_record rec;
-    int r = store_mailbox_lookup(st, name, &mb);
-    if (r == STORE_ENOENT) return ctl_fail("mailbox %s does not exist", name);
-    if (r) return ctl_fail("cannot look up mailbox %s: %s", name, store_strerror(r));
-    r = store_record_get(st, mb.uniqueid, (uint32_t)uid, &rec);
+    int r = store_record_get(st, mb.uniqueid, (uint32_t)uid, &rec);
     if (r == STORE_ENOENT || (r == STORE_OK && (rec.flags & FLAG_EXPUNGED)))
         return ctl_fail("mailbox %s has no message with uid %" PRIu64, name, uid);
     if (r) return ctl_fail("cannot read uid %" PRIu64 " of %s: %s", uid, name, store_strerror(r));

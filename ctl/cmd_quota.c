@@ -18,6 +18,21 @@ static int parse_limit(const char *opt, const char *v, int is_size, int64_t *out
     return ctl_usage("quota set: bad quota value '%s' for --%s (a count, or none)", v, opt);
 }
 
+/* Reads root's quota into *q: CTL_OK, or CTL_FAIL after printing why.  A
+ * root without a record is an error if must_exist, else it reads as
+ * unlimited. */
+static int read_quota(struct store *st, const char *root, struct quota *q, int must_exist)
+{
+    int r = store_quota_get(st, root, q);
+    if (r == STORE_ENOENT && !must_exist) {
+        q->storage_limit = q->message_limit = -1;
+        return CTL_OK;
+    }
+    if (r == STORE_ENOENT) return ctl_fail("quota root %s does not exist", root);
+    if (r) return ctl_fail("cannot read quota root %s: %s", root, store_strerror(r));
+    return CTL_OK;
+}
+
 static int quota_set(int argc, char **argv)
 {
     const char *pos[1], *storage = NULL, *messages = NULL;
@@ -29,18 +44,13 @@ static int quota_set(int argc, char **argv)
     if (storage && (rc = parse_limit("storage", storage, 1, &slimit))) return rc;
     if (messages && (rc = parse_limit("messages", messages, 0, &mlimit))) return rc;
     char root[STORE_MAX_NAME];
-    ctl_mailbox_name(pos[0], root, sizeof root);
-    struct store *st = ctl_store(0);
+    struct store *st = ctl_store_mailbox(pos[0], root, sizeof root);
     if (!st) return CTL_FAIL;
     struct quota q;
-    int r = store_quota_get(st, root, &q);
-    if (r == STORE_OK) {   /* keep the limit that was not given */
-        if (!storage) slimit = q.storage_limit;
-        if (!messages) mlimit = q.message_limit;
-    } else if (r != STORE_ENOENT) {
-        return ctl_fail("cannot read quota root %s: %s", root, store_strerror(r));
-    }
-    r = store_quota_set(st, root, slimit, mlimit);
+    if ((rc = read_quota(st, root, &q, 0))) return rc;
+    if (!storage) slimit = q.storage_limit;   /* keep the limit that was not given */
+    if (!messages) mlimit = q.message_limit;
+    int r = store_quota_set(st, root, slimit, mlimit);
     if (r) return ctl_fail("cannot set quota root %s: %s", root, store_strerror(r));
     return CTL_OK;
 }
@@ -57,13 +67,10 @@ static int quota_show(int argc, char **argv)
     int rc = ctl_args(argc, argv, NULL, pos, 1, 1, NULL);
     if (rc) return rc;
     char root[STORE_MAX_NAME];
-    ctl_mailbox_name(pos[0], root, sizeof root);
-    struct store *st = ctl_store(0);
+    struct store *st = ctl_store_mailbox(pos[0], root, sizeof root);
     if (!st) return CTL_FAIL;
     struct quota q;
-    int r = store_quota_get(st, root, &q);
-    if (r == STORE_ENOENT) return ctl_fail("quota root %s does not exist", root);
-    if (r) return ctl_fail("cannot read quota root %s: %s", root, store_strerror(r));
+    if ((rc = read_quota(st, root, &q, 1))) return rc;
     printf("root: %s\n", root);
     print_limit("storage_limit", q.storage_limit);
     printf("storage_used: %" PRIu64 "\n", q.storage_used);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 struct store;
+struct mailbox_info;
 
 /* Exit codes (sysexits.h values where one fits). */
 enum {
@@ -62,6 +63,15 @@ int ctl_auth(void);
 /* "alice:Sent" -> "user/alice/Sent", "alice:" -> "user/alice"; anything
  * else is copied as an internal name. */
 void ctl_mailbox_name(const char *in, char *out, size_t len);
+/* The start of most mailbox commands: arg canonicalised into name (len
+ * bytes) by ctl_mailbox_name, then the store, opened once; NULL after
+ * printing why. */
+struct store *ctl_store_mailbox(const char *arg, char *name, size_t len);
+/* Look mailbox name up into *mb: CTL_OK, or CTL_FAIL after printing
+ * "mailbox <name> does not exist" or why the lookup failed. */
+int ctl_mailbox_lookup(struct store *st, const char *name, struct mailbox_info *mb);
+/* ctl_store_mailbox followed by ctl_mailbox_lookup. */
+int ctl_open_mailbox(const char *arg, char *name, size_t len, struct store **st, struct mailbox_info *mb);
 
 /* "123", "10K", "5M", "1G" -> bytes; 0 or -1. */
 int ctl_parse_size(const char *s, int64_t *out);

@@ -163,6 +163,26 @@ void ctl_mailbox_name(const char *in, char *out, size_t len)
     else snprintf(out, len, "user/%.*s/%s", (int)(colon - in), in, folder);
 }
 
+struct store *ctl_store_mailbox(const char *arg, char *name, size_t len)
+{
+    ctl_mailbox_name(arg, name, len);
+    return ctl_store(0);
+}
+
+int ctl_mailbox_lookup(struct store *st, const char *name, struct mailbox_info *mb)
+{
+    int r = store_mailbox_lookup(st, name, mb);
+    if (r == STORE_ENOENT) return ctl_fail("mailbox %s does not exist", name);
+    if (r) return ctl_fail("cannot look up mailbox %s: %s", name, store_strerror(r));
+    return CTL_OK;
+}
+
+int ctl_open_mailbox(const char *arg, char *name, size_t len, struct store **st, struct mailbox_info *mb)
+{
+    *st = ctl_store_mailbox(arg, name, len);
+    return *st ? ctl_mailbox_lookup(*st, name, mb) : CTL_FAIL;
+}
+
 static int parse_scaled(const char *s, int64_t *out, const char *units, const int64_t *mults)
 {
     if (!s || !isdigit((unsigned char)*s)) return -1;
