@@ -17,59 +17,17 @@ BUILD=${SATCHEL_BUILD:-$SRC/build}
 COUNTS=${COUNTS:-"1000 10000"}
 REPEAT=${REPEAT:-3}
 
-for prog in master/master imapd/imapd lmtpd/lmtpd ctl/satchelctl; do
-    [ -x "$BUILD/$prog" ] || { echo "missing $BUILD/$prog: build Satchel first (SATCHEL_BUILD=...)" >&2; exit 2; }
-done
-if ! [ -x /usr/lib/dovecot/imap ] || ! [ -x /usr/lib/dovecot/lmtp ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q dovecot-lmtpd dovecot-imapd >/dev/null
-fi
-
-WORK=$(mktemp -d /tmp/imap-vs-dovecot.XXXXXX)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-    for _ in $(seq 1 200); do
-        python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),timeout=1)" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-cleanup() {
-    [ -n "${DOVECOT_CONF:-}" ] && dovecot -c "$DOVECOT_CONF" stop 2>/dev/null || true
-    [ -n "${MASTER_PID:-}" ] && kill "$MASTER_PID" 2>/dev/null && wait "$MASTER_PID" 2>/dev/null || true
-    [ -z "${KEEP:-}" ] && rm -rf "$WORK"
-}
-trap cleanup EXIT
+. "$HERE/dovecot-env.sh"
+bench_require_satchel master/master imapd/imapd lmtpd/lmtpd ctl/satchelctl
+dovecot_ensure_installed /usr/lib/dovecot/imap /usr/lib/dovecot/lmtp
+bench_workdir imap-vs-dovecot
 
 # ---- Dovecot: private instance, mdbox ----
-D="$WORK/dovecot"
-mkdir -p "$D/run" "$D/state" "$D/mail"
-MAIL_UID=$(id -u mail)
-MAIL_GID=$(id -g mail)
-chmod 755 "$WORK" "$D"
-chown "$MAIL_UID:$MAIL_GID" "$D/mail"
+dovecot_dirs
 D_IMAP=$(free_port)
 D_LMTP=$(free_port)
-echo "bench:{PLAIN}benchpw:$MAIL_UID:$MAIL_GID::$D/mail/bench::" > "$D/users"
-DOVECOT_CONF="$D/dovecot.conf"
-cat > "$DOVECOT_CONF" <<EOF
-base_dir = $D/run
-state_dir = $D/state
-log_path = $D/dovecot.log
-instance_name = imapbench-$$
-protocols = imap lmtp
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-first_valid_uid = $MAIL_UID
-mail_location = mdbox:~/mdbox
-passdb {
-  driver = passwd-file
-  args = $D/users
-}
-userdb {
-  driver = passwd-file
-  args = $D/users
-}
+dovecot_user bench benchpw
+dovecot_conf "imapbench-$$" "imap lmtp" "disable_plaintext_auth = no" <<EOF
 service imap-login {
   chroot =
   inet_listener imap {
@@ -90,19 +48,12 @@ service anvil {
   chroot =
 }
 EOF
-dovecot -c "$DOVECOT_CONF"
-wait_port "$D_IMAP" && wait_port "$D_LMTP" || { echo "Dovecot did not start:"; cat "$D/dovecot.log"; exit 1; }
+dovecot_start "$D_IMAP" "$D_LMTP"
 
 # ---- Satchel: private suite ----
-S="$WORK/satchel"
-mkdir -p "$S/conf" "$S/spool"
 S_IMAP=$(free_port)
 S_LMTP=$(free_port)
-cat > "$S/satchel.conf" <<EOF
-configdirectory: $S/conf
-partition-default: $S/spool
-logging: $S/satchel.log
-loglevel: notice
+satchel_conf <<EOF
 durable_commits: no
 EOF
 cat > "$S/master.conf" <<EOF
@@ -112,9 +63,7 @@ SERVICES {
 }
 EOF
 echo benchpw | "$BUILD/ctl/satchelctl" -C "$S/satchel.conf" user add bench >/dev/null
-"$BUILD/master/master" -D -C "$S/satchel.conf" > "$S/master.out" 2>&1 &
-MASTER_PID=$!
-wait_port "$S_IMAP" && wait_port "$S_LMTP" || { echo "Satchel did not start:"; cat "$S/master.out" "$S/satchel.log"; exit 1; }
+satchel_start "Satchel did not start:" "$S_IMAP" "$S_LMTP"
 
 declare -A FIG
 have=0

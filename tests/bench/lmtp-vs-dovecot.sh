@@ -19,62 +19,18 @@ CONCURRENCY=${CONCURRENCY:-"1 16"}
 ROUNDS=${ROUNDS:-3}
 BENCH="$HERE/lmtp"
 
-for prog in master/master lmtpd/lmtpd ctl/satchelctl; do
-    [ -x "$BUILD/$prog" ] || { echo "missing $BUILD/$prog: build Satchel first (SATCHEL_BUILD=...)" >&2; exit 2; }
-done
-if ! [ -x /usr/lib/dovecot/lmtp ] || ! command -v dovecot >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q dovecot-lmtpd dovecot-imapd >/dev/null
-fi
-
-WORK=$(mktemp -d /tmp/lmtp-vs-dovecot.XXXXXX)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-    for _ in $(seq 1 200); do
-        python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),timeout=1)" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-cleanup() {
-    [ -n "${DOVECOT_CONF:-}" ] && dovecot -c "$DOVECOT_CONF" stop 2>/dev/null || true
-    [ -n "${MASTER_PID:-}" ] && kill "$MASTER_PID" 2>/dev/null && wait "$MASTER_PID" 2>/dev/null || true
-    [ -z "${KEEP:-}" ] && rm -rf "$WORK"
-}
-trap cleanup EXIT
+. "$HERE/dovecot-env.sh"
+bench_require_satchel master/master lmtpd/lmtpd ctl/satchelctl
+dovecot_ensure_installed /usr/lib/dovecot/lmtp dovecot
+bench_workdir lmtp-vs-dovecot
 
 # ---- Dovecot: private instance, mdbox, passwd-file users ----
-D="$WORK/dovecot"
-mkdir -p "$D/run" "$D/state" "$D/mail"
-# Dovecot refuses to deliver as root: mail goes in as the Debian "mail" user.
-MAIL_UID=$(id -u mail)
-MAIL_GID=$(id -g mail)
-chmod 755 "$WORK" "$D"
-chown "$MAIL_UID:$MAIL_GID" "$D/mail"
+dovecot_dirs
 DOVECOT_PORT=$(free_port)
-: > "$D/users"
 for i in $(seq 0 $((USERS - 1))); do
-    echo "bench$i:{PLAIN}x:$MAIL_UID:$MAIL_GID::$D/mail/bench$i::" >> "$D/users"
+    dovecot_user "bench$i" x
 done
-DOVECOT_CONF="$D/dovecot.conf"
-cat > "$DOVECOT_CONF" <<EOF
-base_dir = $D/run
-state_dir = $D/state
-log_path = $D/dovecot.log
-instance_name = lmtpbench-$$
-protocols = lmtp
-listen = 127.0.0.1
-ssl = no
-first_valid_uid = $MAIL_UID
-mail_location = mdbox:~/mdbox
-passdb {
-  driver = passwd-file
-  args = $D/users
-}
-userdb {
-  driver = passwd-file
-  args = $D/users
-}
+dovecot_conf "lmtpbench-$$" lmtp <<EOF
 service lmtp {
   inet_listener lmtp {
     address = 127.0.0.1
@@ -88,18 +44,11 @@ service imap-login {
   chroot =
 }
 EOF
-dovecot -c "$DOVECOT_CONF"
-wait_port "$DOVECOT_PORT" || { echo "Dovecot did not start:"; cat "$D/dovecot.log"; exit 1; }
+dovecot_start "$DOVECOT_PORT"
 
 # ---- Satchel: private suite, durable ----
-S="$WORK/satchel"
-mkdir -p "$S/conf" "$S/spool"
 SATCHEL_PORT=$(free_port)
-cat > "$S/satchel.conf" <<EOF
-configdirectory: $S/conf
-partition-default: $S/spool
-logging: $S/satchel.log
-loglevel: notice
+satchel_conf <<EOF
 durable_commits: yes
 lmtp_max_deliveries_per_user: 0
 duplicate_suppression: yes
@@ -113,9 +62,7 @@ CTL=("$BUILD/ctl/satchelctl" -C "$S/satchel.conf")
 for i in $(seq 0 $((USERS - 1))); do
     echo x | "${CTL[@]}" user add "bench$i" >/dev/null
 done
-"$BUILD/master/master" -D -C "$S/satchel.conf" > "$S/master.out" 2>&1 &
-MASTER_PID=$!
-wait_port "$SATCHEL_PORT" || { echo "Satchel master did not start:"; cat "$S/master.out" "$S/satchel.log"; exit 1; }
+satchel_start "Satchel master did not start:" "$SATCHEL_PORT"
 
 # Message counts for the benchmark's arrival check (run before and after).
 cat > "$WORK/count-satchel.sh" <<EOF

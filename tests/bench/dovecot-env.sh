@@ -1,0 +1,136 @@
+# Shared by the side-by-side benchmarks against Dovecot (imap-vs-dovecot.sh,
+# lmtp-vs-dovecot.sh): sourced, not run.  It sets up a private Dovecot
+# instance and a private Satchel suite on loopback in a temporary work
+# directory that is removed at exit (KEEP=1 keeps it).  The caller sets
+# BUILD and runs under "set -euo pipefail".
+
+# The Satchel programs given (paths below $BUILD) must have been built.
+bench_require_satchel() {
+    local prog
+    for prog in "$@"; do
+        [ -x "$BUILD/$prog" ] || { echo "missing $BUILD/$prog: build Satchel first (SATCHEL_BUILD=...)" >&2; exit 2; }
+    done
+}
+
+# Installs Dovecot's LMTP and IMAP packages unless every argument is there:
+# a path must be executable, the word "dovecot" means the command on PATH.
+dovecot_ensure_installed() {
+    local need=0 p
+    for p in "$@"; do
+        if [ "$p" = dovecot ]; then
+            command -v dovecot >/dev/null || need=1
+        else
+            [ -x "$p" ] || need=1
+        fi
+    done
+    if [ $need = 1 ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q dovecot-lmtpd dovecot-imapd >/dev/null
+    fi
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+    for _ in $(seq 1 200); do
+        python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),timeout=1)" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+cleanup() {
+    [ -n "${DOVECOT_CONF:-}" ] && dovecot -c "$DOVECOT_CONF" stop 2>/dev/null || true
+    [ -n "${MASTER_PID:-}" ] && kill "$MASTER_PID" 2>/dev/null && wait "$MASTER_PID" 2>/dev/null || true
+    [ -z "${KEEP:-}" ] && rm -rf "$WORK"
+}
+
+# WORK=/tmp/<name>.XXXXXX, cleaned up at exit.
+bench_workdir() {
+    WORK=$(mktemp -d "/tmp/$1.XXXXXX")
+    trap cleanup EXIT
+}
+
+# Dovecot's directories in D=$WORK/dovecot and an empty passwd-file.
+# Dovecot refuses to deliver as root: mail goes in as the Debian "mail" user.
+dovecot_dirs() {
+    D="$WORK/dovecot"
+    mkdir -p "$D/run" "$D/state" "$D/mail"
+    MAIL_UID=$(id -u mail)
+    MAIL_GID=$(id -g mail)
+    chmod 755 "$WORK" "$D"
+    chown "$MAIL_UID:$MAIL_GID" "$D/mail"
+    : > "$D/users"
+}
+
+# dovecot_user NAME PASSWORD: one passwd-file user, mail under $D/mail/NAME.
+dovecot_user() {
+    echo "$1:{PLAIN}$2:$MAIL_UID:$MAIL_GID::$D/mail/$1::" >> "$D/users"
+}
+
+# dovecot_conf INSTANCE PROTOCOLS [EXTRA]: writes DOVECOT_CONF (mdbox, the
+# passwd-file users) with the line(s) EXTRA after "ssl = no"; the service
+# blocks are read from standard input.
+dovecot_conf() {
+    DOVECOT_CONF="$D/dovecot.conf"
+    {
+        cat <<EOF
+base_dir = $D/run
+state_dir = $D/state
+log_path = $D/dovecot.log
+instance_name = $1
+protocols = $2
+listen = 127.0.0.1
+ssl = no
+EOF
+        [ -z "${3:-}" ] || printf '%s\n' "$3"
+        cat <<EOF
+first_valid_uid = $MAIL_UID
+mail_location = mdbox:~/mdbox
+passdb {
+  driver = passwd-file
+  args = $D/users
+}
+userdb {
+  driver = passwd-file
+  args = $D/users
+}
+EOF
+        cat
+    } > "$DOVECOT_CONF"
+}
+
+# Starts Dovecot and waits for every port given.
+dovecot_start() {
+    local port
+    dovecot -c "$DOVECOT_CONF"
+    for port in "$@"; do
+        wait_port "$port" || { echo "Dovecot did not start:"; cat "$D/dovecot.log"; exit 1; }
+    done
+}
+
+# Satchel's directories in S=$WORK/satchel and $S/satchel.conf: the
+# settings every run shares, then the lines read from standard input.
+satchel_conf() {
+    S="$WORK/satchel"
+    mkdir -p "$S/conf" "$S/spool"
+    {
+        cat <<EOF
+configdirectory: $S/conf
+partition-default: $S/spool
+logging: $S/satchel.log
+loglevel: notice
+EOF
+        cat
+    } > "$S/satchel.conf"
+}
+
+# satchel_start FAILURE-MESSAGE PORT...: starts master on $S/satchel.conf
+# (MASTER_PID) and waits for every port given.
+satchel_start() {
+    local msg=$1 port
+    shift
+    "$BUILD/master/master" -D -C "$S/satchel.conf" > "$S/master.out" 2>&1 &
+    MASTER_PID=$!
+    for port in "$@"; do
+        wait_port "$port" || { echo "$msg"; cat "$S/master.out" "$S/satchel.log"; exit 1; }
+    done
+}
