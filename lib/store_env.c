@@ -314,6 +314,24 @@ static int open_db(struct store *st, enum store_db d)
     return STORE_OK;
 }
 
+/* Runs normal recovery without DB_REGISTER, which always rebuilds the
+ * regions from the log; the handle is closed again afterwards. */
+static int forced_recovery(struct store *st, const char *dbdir)
+{
+    int r = db_env_create(&st->env, 0);
+    if (r) return store_dberr(NULL, r, "db_env_create");
+    st->env->app_private = st;
+    r = env_configure(st);
+    if (!r) {
+        int ret = st->env->open(st->env, dbdir, DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
+                                DB_INIT_MPOOL | DB_RECOVER, 0600);
+        r = store_dberr(st, ret, "recovery");
+    }
+    st->env->close(st->env, 0);
+    st->env = NULL;
+    return r;
+}
+
 /* An environment never opened (no region or log files yet).  DB_REGISTER
  * asks for recovery on first use; recovering nothing disturbs no one. */
 static int env_is_new(const char *dbdir)
@@ -341,7 +359,15 @@ int store_open(struct store **out, int flags)
         free(st);
         return errno == ENOSPC ? STORE_ENOSPC : STORE_EIO;
     }
-    int r = db_env_create(&st->env, 0);
+    int r;
+    /* master, alone at start-up: always run recovery.  With DB_REGISTER,
+     * DB_RECOVER only recovers when a registered process died, which misses
+     * a region left panicked by a process that exited cleanly. */
+    if ((flags & STORE_OPEN_RECOVER) && !env_is_new(dbdir) && (r = forced_recovery(st, dbdir))) {
+        free(st);
+        return r;
+    }
+    r = db_env_create(&st->env, 0);
     if (r) { free(st); return store_dberr(NULL, r, "db_env_create"); }
     st->env->app_private = st;
     r = env_configure(st);
