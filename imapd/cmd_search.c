@@ -84,41 +84,108 @@ static int run_search_map(struct session *s, struct search_prog *prog, struct ma
     return 0;
 }
 
+/* Messages at a time when the cache is needed: the blobs are read in GUID
+ * order, one bulk read per run of neighbouring keys, so the larger the
+ * chunk, the denser the run (see store_cache_scan). */
+#define CACHE_CHUNK 4096
+
+struct chunk {
+    struct session *s;
+    struct search_prog *prog;
+    struct matches *m;
+    const uint32_t *bidx;
+    struct msg_record *recs;
+    unsigned char *done;
+};
+
+static void add_match(struct matches *m, uint32_t idx, const struct msg_record *rec)
+{
+    if (m->n == m->alloc) m->v = xrealloc(m->v, (m->alloc = m->alloc ? m->alloc * 2 : 64) * sizeof *m->v);
+    m->v[m->n].idx = idx;
+    m->v[m->n].rec = NULL;
+    if (m->keep_records) {
+        m->v[m->n].rec = xmalloc(sizeof *rec);
+        *m->v[m->n].rec = *rec;
+    }
+    if (rec->modseq > m->maxmodseq) m->maxmodseq = rec->modseq;
+    m->n++;
+}
+
+/* Evaluates message k of the chunk, with its cache blob when given. */
+static void match_one(struct chunk *ch, size_t k, const char *blob, size_t len)
+{
+    struct selected *sel = ch->s->sel;
+    struct msg_record *rec = &ch->recs[k];
+    struct msgview v;
+    msgview_init(&v, ch->s->st, sel->mb.partition, ch->bidx[k] + 1, rec);
+    if (blob) msgview_set_cache(&v, blob, len);
+    v.flags = sel_effective_flags(sel, rec);
+    v.recent = sel_is_recent(sel, rec->uid) && !sel->readonly;
+    int hit = search_match(ch->prog, &v);
+    msgview_release(&v);
+    ch->done[k] = 1;
+    if (hit) add_match(ch->m, ch->bidx[k], rec);
+}
+
+static int scan_cb(size_t k, const char *blob, size_t len, void *rock)
+{
+    match_one(rock, k, blob, len);
+    return 0;
+}
+
+static int by_idx(const void *a, const void *b)
+{
+    const struct match *x = a, *y = b;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* One chunk: messages with a cached blob in GUID order straight from the
+ * bulk reads, then any others (the view falls back on the message file),
+ * then the chunk's matches back in sequence order. */
+static int match_chunk(struct chunk *ch, size_t n, int use_cache, const char **guids)
+{
+    size_t first = ch->m->n;
+    memset(ch->done, 0, n);
+    for (size_t k = 0; k < n; k++) {
+        if (!ch->recs[k].uid) ch->done[k] = 1;
+        guids[k] = ch->recs[k].uid ? ch->recs[k].guid : "";
+    }
+    if (use_cache) {
+        int r = store_cache_scan(ch->s->st, guids, n, scan_cb, ch);
+        if (r != 0 && r != STORE_ENOENT) return r;
+    }
+    for (size_t k = 0; k < n; k++)
+        if (!ch->done[k]) match_one(ch, k, NULL, 0);
+    if (use_cache) qsort(ch->m->v + first, ch->m->n - first, sizeof *ch->m->v, by_idx);
+    return 0;
+}
+
 static int run_search(struct session *s, struct search_prog *prog, struct matches *m)
 {
     struct selected *sel = s->sel;
-    uint32_t uids[BATCH], bidx[BATCH];
-    struct msg_record *recs = xmalloc(BATCH * sizeof *recs);
+    int use_cache = search_needs_cache(prog);
+    size_t chunk = use_cache ? CACHE_CHUNK : BATCH;
+    uint32_t *uids = xmalloc(chunk * sizeof *uids), *bidx = xmalloc(chunk * sizeof *bidx);
+    struct msg_record *recs = xmalloc(chunk * sizeof *recs);
+    unsigned char *done = xmalloc(chunk);
+    const char **guids = xmalloc(chunk * sizeof *guids);
+    struct chunk ch = { s, prog, m, bidx, recs, done };
     int r = 0;
-    for (uint32_t start = 0; start < sel->n && r == 0; start += BATCH) {
+    for (uint32_t start = 0; start < sel->n && r == 0; start += chunk) {
         size_t n = 0;
-        for (uint32_t i = start; i < sel->n && i < start + BATCH; i++) {
+        for (uint32_t i = start; i < sel->n && i < start + chunk; i++) {
             if (sel->msgs[i].flags & FLAG_EXPUNGED) continue;
             bidx[n] = i;
             uids[n++] = sel->msgs[i].uid;
         }
         r = sel_get_records(s, uids, n, recs);
-        for (size_t k = 0; k < n && r == 0; k++) {
-            if (!recs[k].uid) continue;
-            struct msgview v;
-            msgview_init(&v, s->st, sel->mb.partition, bidx[k] + 1, &recs[k]);
-            v.flags = sel_effective_flags(sel, &recs[k]);
-            v.recent = sel_is_recent(sel, recs[k].uid) && !sel->readonly;
-            int hit = search_match(prog, &v);
-            msgview_release(&v);
-            if (!hit) continue;
-            if (m->n == m->alloc) m->v = xrealloc(m->v, (m->alloc = m->alloc ? m->alloc * 2 : 64) * sizeof *m->v);
-            m->v[m->n].idx = bidx[k];
-            m->v[m->n].rec = NULL;
-            if (m->keep_records) {
-                m->v[m->n].rec = xmalloc(sizeof recs[k]);
-                *m->v[m->n].rec = recs[k];
-            }
-            if (recs[k].modseq > m->maxmodseq) m->maxmodseq = recs[k].modseq;
-            m->n++;
-        }
+        if (r == 0) r = match_chunk(&ch, n, use_cache, guids);
     }
+    free(uids);
+    free(bidx);
     free(recs);
+    free(done);
+    free(guids);
     return r;
 }
 

@@ -325,12 +325,17 @@ struct load_rock {
     struct buf kw;
 };
 
-static int load_cb(const struct msg_record *rec, void *rock)
+static int load_cb(const struct msg_mapent *e, void *rock)
 {
     struct load_rock *lr = rock;
-    if (rec->flags & FLAG_EXPUNGED) return 0;
-    sel_push(lr->sel, rec->uid, sel_effective_flags(lr->sel, rec), rec->modseq);
-    if (rec->keywords[0] && has_new_keyword(lr->sel, rec->keywords)) add_keywords(lr->sel, rec->keywords);
+    if (e->flags & FLAG_EXPUNGED) return 0;
+    uint32_t f = e->flags;
+    if (lr->sel->peruser_seen) {   /* as sel_effective_flags */
+        f &= ~(uint32_t)FLAG_SEEN;
+        if (seqset_contains(&lr->sel->seen, e->uid)) f |= FLAG_SEEN;
+    }
+    sel_push(lr->sel, e->uid, f, e->modseq);
+    if (e->keywords[0] && has_new_keyword(lr->sel, e->keywords)) add_keywords(lr->sel, e->keywords);
     return 0;
 }
 
@@ -410,7 +415,7 @@ int sel_open(struct session *s, const struct mailbox_info *mb, const char *extna
     sel->readonly = readonly;
     load_seen(s, sel);
     struct load_rock lr = {sel, BUF_INIT};
-    int r = store_records(s->st, mb->uniqueid, 1, &sel->mb, load_cb, &lr);
+    int r = store_records_map(s->st, mb->uniqueid, &sel->mb, load_cb, &lr);
     buf_free(&lr.kw);
     if (r != 0) {
         sel_free(sel);

@@ -189,6 +189,17 @@ int store_records(struct store *st, const char *uniqueid, uint32_t from_uid,
 int store_changed_since(struct store *st, const char *uniqueid, uint64_t since,
                         store_record_cb cb, void *rock);
 int store_record_get(struct store *st, const char *uniqueid, uint32_t uid, struct msg_record *out);
+/* What SELECT keeps of each record: like store_records from uid 1 (out
+ * gets the mailbox record of the same snapshot), but the GUID, dates and
+ * size are not decoded.  Expunged records (tombstones) are included. */
+struct msg_mapent {
+    uint32_t uid, flags;
+    uint64_t modseq;
+    const char *keywords;             /* "" if none; valid during the call */
+};
+typedef int (*store_map_cb)(const struct msg_mapent *e, void *rock);
+int store_records_map(struct store *st, const char *uniqueid, struct mailbox_info *out,
+                      store_map_cb cb, void *rock);
 
 /* Message bytes, mapped read-only. */
 struct msgmap { const char *data; size_t len; void *priv; size_t maplen; };
@@ -198,6 +209,15 @@ void store_message_unmap(struct msgmap *m);
 void store_message_path(const char *partition, const char *guid, char *buf, size_t len);
 /* The parsed-message cache blob for a GUID (see message.h for its layout). */
 int store_cache_get(struct store *st, const char *guid, struct buf *out);
+/* The blobs of n messages in one snapshot: blob i is blobs->s + off[i],
+ * len[i] bytes (len[i] == 0: no blob).  blobs is reset first. */
+int store_cache_get_many(struct store *st, const char *const *guids, size_t n,
+                         struct buf *blobs, size_t *off, size_t *len);
+/* The same without copies: cb(i, blob, len) for each GUID that has a blob,
+ * in GUID order (blob valid only during the call); a non-zero return stops
+ * the scan and is returned.  Invalid GUIDs are skipped. */
+typedef int (*store_cache_cb)(size_t i, const char *blob, size_t len, void *rock);
+int store_cache_scan(struct store *st, const char *const *guids, size_t n, store_cache_cb cb, void *rock);
 
 /* ---- quota (storage in bytes; -1 = unlimited) ---- */
 struct quota {

@@ -172,6 +172,24 @@ int msgrec_decode(const char *data, size_t len, struct msg_record *r)
     return d.bad ? STORE_EIO : STORE_OK;
 }
 
+int msgrec_decode_map(const char *data, size_t len, struct msg_mapent *e, char *kw, size_t kwlen)
+{
+    struct deser d = { (const unsigned char *)data, len, 0 };
+    if (de_u8(&d) != STORE_FMT_V1) return STORE_EIO;
+    e->flags = de_u32(&d);
+    e->modseq = de_u64(&d);
+    kw[0] = '\0';
+    e->keywords = kw;
+    if (!(e->flags & FLAG_EXPUNGED)) {
+        /* createseq, internaldate, size, then the GUID: not wanted */
+        unsigned char skip[3 * 8 + STORE_GUID_BINLEN];
+        de_u64(&d);
+        de_bytes(&d, skip, sizeof skip);
+        de_str(&d, kw, kwlen);
+    }
+    return d.bad ? STORE_EIO : STORE_OK;
+}
+
 void reckey(unsigned char *k, const char *uniqueid, uint32_t uid)
 {
     memcpy(k, uniqueid, STORE_UNIQUEID_LEN);

@@ -3,6 +3,7 @@
  * block writers and never see half a transaction. */
 #include "store_internal.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct recscan {
@@ -13,7 +14,68 @@ struct recscan {
     store_record_cb cb;
     void *rock;
     int cbret;
+    store_map_cb mapcb;
 };
+
+#define SCAN_BULK (64 * 1024)
+
+/* A mailbox's records are one contiguous key range: read it in bulk
+ * (DB_MULTIPLE_KEY, a buffer of records per cursor call) rather than one
+ * cursor call, with its page pin and cursor duplication, per record. */
+static int scan_records(struct store *st, DB_TXN *txn, struct recscan *a, int (*each)(struct recscan *, uint32_t, const char *, size_t))
+{
+    DB *db = st->db[SDB_RECORDS];
+    DBC *c;
+    int ret = db->cursor(db, txn, &c, 0);
+    if (ret) return store_dberr(st, ret, "records cursor");
+    unsigned char k[RECKEY_LEN];
+    reckey(k, a->uniqueid, a->from_uid);
+    size_t bulklen = SCAN_BULK;
+    void *bulk = xmalloc(bulklen);
+    int r = STORE_OK, done = 0;
+    uint32_t flag = DB_SET_RANGE;
+    while (!done && !r) {
+        DBT key = { 0 }, data = { 0 };
+        key.data = k; key.size = sizeof k; key.ulen = sizeof k; key.flags = DB_DBT_USERMEM;
+        data.data = bulk; data.ulen = (u_int32_t)bulklen; data.flags = DB_DBT_USERMEM;
+        ret = c->get(c, &key, &data, flag | DB_MULTIPLE_KEY);
+        if (ret == DB_BUFFER_SMALL) {
+            while (bulklen < data.size) bulklen *= 2;
+            free(bulk);
+            bulk = xmalloc(bulklen);
+            continue;
+        }
+        if (ret) {
+            if (ret != DB_NOTFOUND) r = store_dberr(st, ret, "records scan");
+            break;
+        }
+        flag = DB_NEXT;
+        void *p, *kp, *dp;
+        u_int32_t kl, dl;
+        DB_MULTIPLE_INIT(p, &data);
+        for (;;) {
+            DB_MULTIPLE_KEY_NEXT(p, &data, kp, kl, dp, dl);
+            if (!p) break;
+            if (kl != RECKEY_LEN || memcmp(kp, a->uniqueid, STORE_UNIQUEID_LEN)) { done = 1; break; }
+            if ((r = each(a, get_be32((const unsigned char *)kp + STORE_UNIQUEID_LEN), dp, dl)) != 0 || a->cbret) {
+                done = 1;
+                break;
+            }
+        }
+    }
+    free(bulk);
+    c->close(c);
+    return r;
+}
+
+static int each_record(struct recscan *a, uint32_t uid, const char *data, size_t len)
+{
+    struct msg_record rec;
+    rec.uid = uid;
+    int r = msgrec_decode(data, len, &rec);
+    if (!r) a->cbret = a->cb(&rec, a->rock);
+    return r;
+}
 
 static int records_txn(struct store *st, DB_TXN *txn, void *rock)
 {
@@ -23,33 +85,41 @@ static int records_txn(struct store *st, DB_TXN *txn, void *rock)
         int r = store_mbrec_get(st, txn, a->uniqueid, a->mb, 0);
         if (r) return r;
     }
-    DB *db = st->db[SDB_RECORDS];
-    DBC *c;
-    int ret = db->cursor(db, txn, &c, 0);
-    if (ret) return store_dberr(st, ret, "records cursor");
-    unsigned char k[RECKEY_LEN];
-    reckey(k, a->uniqueid, a->from_uid);
-    DBT key = { 0 }, data = { 0 };
-    key.data = k; key.size = sizeof k; key.ulen = sizeof k; key.flags = DB_DBT_USERMEM;
-    int r = STORE_OK;
-    ret = c->get(c, &key, &data, DB_SET_RANGE);
-    while (ret == 0 && key.size == RECKEY_LEN && !memcmp(k, a->uniqueid, STORE_UNIQUEID_LEN)) {
-        struct msg_record rec;
-        rec.uid = get_be32(k + STORE_UNIQUEID_LEN);
-        if ((r = msgrec_decode(data.data, data.size, &rec)) != 0) break;
-        if ((a->cbret = a->cb(&rec, a->rock)) != 0) break;
-        ret = c->get(c, &key, &data, DB_NEXT);
-    }
-    if (!r && !a->cbret && ret && ret != DB_NOTFOUND) r = store_dberr(st, ret, "records scan");
-    c->close(c);
+    return scan_records(st, txn, a, each_record);
+}
+
+static int each_mapent(struct recscan *a, uint32_t uid, const char *data, size_t len)
+{
+    struct msg_mapent e;
+    char kw[sizeof ((struct msg_record *)0)->keywords];
+    e.uid = uid;
+    int r = msgrec_decode_map(data, len, &e, kw, sizeof kw);
+    if (!r) a->cbret = a->mapcb(&e, a->rock);
     return r;
+}
+
+static int map_txn(struct store *st, DB_TXN *txn, void *rock)
+{
+    struct recscan *a = rock;
+    a->cbret = 0;
+    int r = store_mbrec_get(st, txn, a->uniqueid, a->mb, 0);
+    return r ? r : scan_records(st, txn, a, each_mapent);
+}
+
+int store_records_map(struct store *st, const char *uniqueid, struct mailbox_info *out,
+                      store_map_cb cb, void *rock)
+{
+    if (!uniqueid || strlen(uniqueid) != STORE_UNIQUEID_LEN || !out) return STORE_ENOENT;
+    struct recscan a = { uniqueid, 1, 0, out, NULL, rock, 0, cb };
+    int r = store_run_snapshot(st, map_txn, &a);
+    return r ? r : a.cbret;
 }
 
 int store_records(struct store *st, const char *uniqueid, uint32_t from_uid,
                   struct mailbox_info *out, store_record_cb cb, void *rock)
 {
     if (!uniqueid || strlen(uniqueid) != STORE_UNIQUEID_LEN) return STORE_ENOENT;
-    struct recscan a = { uniqueid, from_uid, 0, out, cb, rock, 0 };
+    struct recscan a = { uniqueid, from_uid, 0, out, cb, rock, 0, NULL };
     int r = store_run_snapshot(st, records_txn, &a);
     return r ? r : a.cbret;
 }
@@ -91,7 +161,7 @@ int store_changed_since(struct store *st, const char *uniqueid, uint64_t since,
                         store_record_cb cb, void *rock)
 {
     if (!uniqueid || strlen(uniqueid) != STORE_UNIQUEID_LEN) return STORE_ENOENT;
-    struct recscan a = { uniqueid, 0, since, NULL, cb, rock, 0 };
+    struct recscan a = { uniqueid, 0, since, NULL, cb, rock, 0, NULL };
     int r = store_run_snapshot(st, changed_txn, &a);
     return r ? r : a.cbret;
 }

@@ -1,0 +1,150 @@
+/* Cache blobs of many messages in one snapshot transaction.  FETCH of
+ * ENVELOPE and SEARCH on cached headers read one blob per message; a
+ * transaction, a btree descent and a malloc'd copy each cost more than the
+ * data.  Here one transaction serves a whole batch: the GUIDs are visited
+ * in key order, and each descent fetches a bulk buffer (DB_MULTIPLE_KEY)
+ * of the blobs that follow in the btree, which is merged with the sorted
+ * wanted list.  A mailbox's messages are usually a good part of cache.db
+ * (one database per server, but few users share a page range), so one
+ * descent yields many blobs; when they are sparse the buffer shrinks until
+ * a descent costs about what a single get would. */
+#define _GNU_SOURCE
+#include "store_internal.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define BULK_MIN (8 * 1024)
+#define BULK_MAX (512 * 1024)
+
+struct cache_scan {
+    const char *const *guids;
+    size_t n;
+    size_t *order;          /* indices sorted by GUID */
+    size_t pos;             /* next entry of order[] not yet answered */
+    store_cache_cb cb;
+    void *rock;
+    int cbret;
+    void *bulk;
+    size_t bulklen;
+};
+
+static int by_guid(const void *a, const void *b, void *guids)
+{
+    const char *const *g = guids;
+    return memcmp(g[*(const size_t *)a], g[*(const size_t *)b], STORE_GUID_HEXLEN);
+}
+
+/* Berkeley DB's default btree order: bytes, then length.  want is a
+ * valid GUID (STORE_GUID_HEXLEN bytes). */
+static int keycmp(const char *want, const void *k, size_t klen)
+{
+    size_t wl = STORE_GUID_HEXLEN;
+    int c = memcmp(want, k, wl < klen ? wl : klen);
+    if (c) return c;
+    return wl < klen ? -1 : wl > klen;
+}
+
+static int grow_bulk(struct cache_scan *a, size_t want)
+{
+    size_t n = a->bulklen ? a->bulklen : BULK_MIN;
+    while (n < want) n *= 2;
+    n = (n + 1023) & ~(size_t)1023;
+    void *p = realloc(a->bulk, n);
+    if (!p) return STORE_EIO;
+    a->bulk = p;
+    a->bulklen = n;
+    return STORE_OK;
+}
+
+/* Walks one bulk buffer, answering the wanted GUIDs it covers; returns how
+ * many it answered. */
+static size_t merge_bulk(struct cache_scan *a, DBT *data)
+{
+    size_t hits = 0;
+    void *p;
+    DB_MULTIPLE_INIT(p, data);
+    while (a->pos < a->n && !a->cbret) {
+        void *k, *d;
+        u_int32_t kl, dl;
+        DB_MULTIPLE_KEY_NEXT(p, data, k, kl, d, dl);
+        if (!p) break;
+        while (a->pos < a->n && keycmp(a->guids[a->order[a->pos]], k, kl) < 0) a->pos++;
+        if (a->pos < a->n && keycmp(a->guids[a->order[a->pos]], k, kl) == 0) {
+            a->cbret = a->cb(a->order[a->pos], d, dl, a->rock);
+            a->pos++;
+            hits++;
+        }
+    }
+    return hits;
+}
+
+static int scan_txn(struct store *st, DB_TXN *txn, void *rock)
+{
+    struct cache_scan *a = rock;
+    DB *db = st->db[SDB_CACHE];
+    DBC *c;
+    int ret = db->cursor(db, txn, &c, 0);
+    if (ret) return store_dberr(st, ret, "cache cursor");
+    int r = STORE_OK;
+    char kbuf[256];
+    while (a->pos < a->n && !a->cbret && !r) {
+        const char *g = a->guids[a->order[a->pos]];
+        size_t gl = STORE_GUID_HEXLEN;
+        memcpy(kbuf, g, gl);
+        DBT key = { 0 }, data = { 0 };
+        key.data = kbuf; key.size = (u_int32_t)gl; key.ulen = sizeof kbuf; key.flags = DB_DBT_USERMEM;
+        data.data = a->bulk; data.ulen = (u_int32_t)a->bulklen; data.flags = DB_DBT_USERMEM;
+        ret = c->get(c, &key, &data, DB_SET_RANGE | DB_MULTIPLE_KEY);
+        if (ret == DB_BUFFER_SMALL) {
+            r = grow_bulk(a, (size_t)data.size * 2);
+            continue;
+        }
+        if (ret == DB_NOTFOUND) break;   /* every remaining GUID is past the end */
+        if (ret) { r = store_dberr(st, ret, "cache scan"); break; }
+        size_t before = a->pos;
+        size_t hits = merge_bulk(a, &data);
+        if (a->pos == before) a->pos++;  /* cannot happen (SET_RANGE >= key); never loop */
+        /* dense: fewer descents for the rest; sparse: copy less per descent */
+        if (hits >= 8 && a->bulklen < BULK_MAX) r = grow_bulk(a, a->bulklen * 2);
+        else if (hits <= 1 && a->bulklen > BULK_MIN) a->bulklen /= 2;
+    }
+    c->close(c);
+    return r;
+}
+
+int store_cache_scan(struct store *st, const char *const *guids, size_t n, store_cache_cb cb, void *rock)
+{
+    if (n == 0) return STORE_OK;
+    struct cache_scan a = { guids, n, xmalloc(n * sizeof(size_t)), 0, cb, rock, 0, NULL, 0 };
+    /* only valid GUIDs take part: the comparisons assume their length */
+    a.n = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strlen(guids[i]) == STORE_GUID_HEXLEN) a.order[a.n++] = i;
+    qsort_r(a.order, a.n, sizeof *a.order, by_guid, (void *)guids);
+    int r = grow_bulk(&a, BULK_MIN);
+    /* a retry resumes at a.pos: what was answered is not answered twice */
+    if (!r) r = store_run_snapshot(st, scan_txn, &a);
+    free(a.order);
+    free(a.bulk);
+    return r ? r : a.cbret;
+}
+
+struct copy_rock { struct buf *blobs; size_t *off, *len; };
+
+static int copy_blob(size_t i, const char *blob, size_t len, void *rock)
+{
+    struct copy_rock *c = rock;
+    c->off[i] = c->blobs->len;
+    c->len[i] = len;
+    buf_append(c->blobs, blob, len);
+    return 0;
+}
+
+int store_cache_get_many(struct store *st, const char *const *guids, size_t n,
+                         struct buf *blobs, size_t *off, size_t *len)
+{
+    buf_reset(blobs);
+    memset(len, 0, n * sizeof *len);
+    struct copy_rock c = { blobs, off, len };
+    return store_cache_scan(st, guids, n, copy_blob, &c);
+}
