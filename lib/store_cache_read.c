@@ -26,6 +26,8 @@ struct cache_scan {
     int cbret;
     void *bulk;
     size_t bulklen;
+    size_t items;           /* entries in the last bulk buffer */
+    unsigned single;        /* keys to read one by one before trying bulk again */
 };
 
 static int by_guid(const void *a, const void *b, void *guids)
@@ -68,6 +70,7 @@ static size_t merge_bulk(struct cache_scan *a, DBT *data)
         u_int32_t kl, dl;
         DB_MULTIPLE_KEY_NEXT(p, data, k, kl, d, dl);
         if (!p) break;
+        a->items++;
         while (a->pos < a->n && keycmp(a->guids[a->order[a->pos]], k, kl) < 0) a->pos++;
         if (a->pos < a->n && keycmp(a->guids[a->order[a->pos]], k, kl) == 0) {
             a->cbret = a->cb(a->order[a->pos], d, dl, a->rock);
@@ -76,6 +79,24 @@ static size_t merge_bulk(struct cache_scan *a, DBT *data)
         }
     }
     return hits;
+}
+
+/* One key by DB_SET: when the wanted keys are sparse in cache.db, a bulk
+ * buffer would mostly carry (and fetch overflow pages for) blobs nobody
+ * asked for. */
+static int get_single(struct store *st, DBC *c, struct cache_scan *a)
+{
+    const char *g = a->guids[a->order[a->pos]];
+    DBT key = { 0 }, data = { 0 };
+    key.data = (void *)g; key.size = STORE_GUID_HEXLEN;
+    data.data = a->bulk; data.ulen = (u_int32_t)a->bulklen; data.flags = DB_DBT_USERMEM;
+    int ret = c->get(c, &key, &data, DB_SET);
+    if (ret == DB_BUFFER_SMALL) return grow_bulk(a, data.size);
+    a->pos++;
+    if (ret == DB_NOTFOUND) return STORE_OK;
+    if (ret) return store_dberr(st, ret, "cache.db");
+    a->cbret = a->cb(a->order[a->pos - 1], a->bulk, data.size, a->rock);
+    return STORE_OK;
 }
 
 static int scan_txn(struct store *st, DB_TXN *txn, void *rock)
@@ -88,6 +109,11 @@ static int scan_txn(struct store *st, DB_TXN *txn, void *rock)
     int r = STORE_OK;
     char kbuf[256];
     while (a->pos < a->n && !a->cbret && !r) {
+        if (a->single) {
+            a->single--;
+            r = get_single(st, c, a);
+            continue;
+        }
         const char *g = a->guids[a->order[a->pos]];
         size_t gl = STORE_GUID_HEXLEN;
         memcpy(kbuf, g, gl);
@@ -102,11 +128,14 @@ static int scan_txn(struct store *st, DB_TXN *txn, void *rock)
         if (ret == DB_NOTFOUND) break;   /* every remaining GUID is past the end */
         if (ret) { r = store_dberr(st, ret, "cache scan"); break; }
         size_t before = a->pos;
+        a->items = 0;
         size_t hits = merge_bulk(a, &data);
         if (a->pos == before) a->pos++;  /* cannot happen (SET_RANGE >= key); never loop */
         /* dense: fewer descents for the rest; sparse: copy less per descent */
         if (hits >= 8 && a->bulklen < BULK_MAX) r = grow_bulk(a, a->bulklen * 2);
         else if (hits <= 1 && a->bulklen > BULK_MIN) a->bulklen /= 2;
+        /* under a quarter of the buffer wanted: single gets for a while */
+        if (hits * 4 < a->items) a->single = 32;
     }
     c->close(c);
     return r;
@@ -115,7 +144,7 @@ static int scan_txn(struct store *st, DB_TXN *txn, void *rock)
 int store_cache_scan(struct store *st, const char *const *guids, size_t n, store_cache_cb cb, void *rock)
 {
     if (n == 0) return STORE_OK;
-    struct cache_scan a = { guids, n, xmalloc(n * sizeof(size_t)), 0, cb, rock, 0, NULL, 0 };
+    struct cache_scan a = { guids, n, xmalloc(n * sizeof(size_t)), 0, cb, rock, 0, NULL, 0, 0, 0 };
     /* only valid GUIDs take part: the comparisons assume their length */
     a.n = 0;
     for (size_t i = 0; i < n; i++)
