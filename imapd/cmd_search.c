@@ -156,7 +156,9 @@ static int match_chunk(struct chunk *ch, size_t n, int use_cache, const char **g
     }
     for (size_t k = 0; k < n; k++)
         if (!ch->done[k]) match_one(ch, k, NULL, 0);
-    if (use_cache) qsort(ch->m->v + first, ch->m->n - first, sizeof *ch->m->v, by_idx);
+    /* m->v is still NULL when nothing has matched yet; qsort's base must not be. */
+    if (use_cache && ch->m->n - first > 1)
+        qsort(ch->m->v + first, ch->m->n - first, sizeof *ch->m->v, by_idx);
     return 0;
 }
 

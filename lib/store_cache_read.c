@@ -173,6 +173,7 @@ int store_cache_get_many(struct store *st, const char *const *guids, size_t n,
                          struct buf *blobs, size_t *off, size_t *len)
 {
     buf_reset(blobs);
+    if (n == 0) return STORE_OK;
     memset(len, 0, n * sizeof *len);
     struct copy_rock c = { blobs, off, len };
     return store_cache_scan(st, guids, n, copy_blob, &c);
