@@ -5,6 +5,7 @@
  * reference counts live in files.db, keyed by guid and partition. */
 #include "store_internal.h"
 #include "config.h"
+#include "digest.h"
 #include "log.h"
 #include "message.h"
 #include <errno.h>
@@ -15,7 +16,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <openssl/evp.h>
 
 void store_message_path(const char *partition, const char *guid, char *buf, size_t len)
 {
@@ -39,13 +39,8 @@ static int errno_to_store(int e)
 
 static int sha1_hex(const char *data, size_t len, char *hex)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) && EVP_DigestUpdate(ctx, data, len) &&
-             EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen == STORE_GUID_BINLEN;
-    EVP_MD_CTX_free(ctx);
-    if (!ok) return -1;
+    unsigned char md[DIGEST_SHA1_LEN];
+    if (digest_sha1(data, len, md) != 0) return -1;
     guid_to_hex(md, hex);
     return 0;
 }
