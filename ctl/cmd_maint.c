@@ -1,8 +1,14 @@
 /* satchelctl verify|recover|checkpoint|expire|replog: store maintenance,
- * fit for crontabs and master's EVENTS (silent when all is well). */
+ * fit for crontabs and master's EVENTS (silent when all is well).
+ * expire also drops lmtpd's duplicate-delivery records that have outlived
+ * duplicate_window. */
 #include "ctl.h"
 #include "../lib/config.h"  /* not the autoconf config.h in the build dir */
 #include "store.h"
+#include "log.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -93,22 +99,55 @@ int cmd_checkpoint(int argc, char **argv)
     return r ? ctl_fail("checkpoint failed: %s", store_strerror(r)) : CTL_OK;
 }
 
+/* lmtpd's duplicate records: "msgid\tmailbox" -> delivery time (epoch
+ * seconds).  One is stale once lmtpd would no longer suppress with it;
+ * anything unreadable is dropped too. */
+struct dup_age { time_t now; int64_t window; };
+
+static int dup_expired(const char *key, const char *val, size_t len, void *rock)
+{
+    (void)key;
+    const struct dup_age *a = rock;
+    char *end;
+    errno = 0;
+    long long when = len ? strtoll(val, &end, 10) : 0;
+    if (!len || errno || *end) return 1;
+    return (long long)a->now - when >= a->window;
+}
+
+static int expire_duplicates(struct store *st, struct dup_age *a, uint64_t batch, uint64_t *dropped)
+{
+    int r = store_kv_expire(st, KV_DUPLICATE, dup_expired, a, (size_t)batch, dropped);
+    if (r) return ctl_fail("duplicate record expiry failed: %s", store_strerror(r));
+    log_info("expire: dropped %" PRIu64 " duplicate delivery records older than %llds", *dropped,
+             (long long)a->window);
+    return CTL_OK;
+}
+
 int cmd_expire(int argc, char **argv)
 {
-    const char *age = NULL;
-    const struct ctl_opt opts[] = { { "age", &age }, { "verbose", NULL }, { NULL, NULL } };
+    const char *age = NULL, *dup_age = NULL, *batch = NULL;
+    const struct ctl_opt opts[] = { { "age", &age }, { "duplicate-age", &dup_age }, { "batch", &batch },
+                                    { "verbose", NULL }, { NULL, NULL } };
     int rc = ctl_args(argc, argv, opts, NULL, 0, 0, NULL);
     if (rc) return rc;
     int verbose = ctl_flag(argc, argv, "verbose");
     int64_t secs = config_int(CONF_TOMBSTONE_EXPIRE);
     if (age && ctl_parse_duration(age, &secs) < 0)
         return ctl_usage("expire: bad duration '%s' for --age (like 3600, 30m, 12h, 30d)", age);
+    struct dup_age dup = { time(NULL), config_int(CONF_DUPLICATE_WINDOW) };
+    if (dup_age && ctl_parse_duration(dup_age, &dup.window) < 0)
+        return ctl_usage("expire: bad duration '%s' for --duplicate-age", dup_age);
+    uint64_t per_txn = 1000;   /* deletions per transaction */
+    if (batch && (ctl_parse_uint(batch, &per_txn) < 0 || per_txn < 1 || per_txn > 1000000))
+        return ctl_usage("expire: bad number '%s' for --batch (1 to 1000000)", batch);
     struct store *st = ctl_store(0);
     if (!st) return CTL_FAIL;
-    uint64_t purged = 0;
+    uint64_t purged = 0, dropped = 0;
     int r = store_expire_tombstones(st, (time_t)secs, &purged);
     if (r) return ctl_fail("tombstone expiry failed: %s", store_strerror(r));
-    if (verbose) printf("purged: %" PRIu64 "\n", purged);
+    if ((rc = expire_duplicates(st, &dup, per_txn, &dropped))) return rc;
+    if (verbose) printf("purged: %" PRIu64 "\nduplicates: %" PRIu64 "\n", purged, dropped);
     return CTL_OK;
 }
 

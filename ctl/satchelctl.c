@@ -40,7 +40,7 @@ static const char usage_text[] =
     "  verify [DIR] [--remove-orphans [--min-age DURATION]]\n"
     "  recover\n"
     "  checkpoint\n"
-    "  expire [--age DURATION] [--verbose]\n"
+    "  expire [--age DURATION] [--duplicate-age DURATION] [--batch N] [--verbose]\n"
     "  replog\n"
     "  help\n"
     "\n"

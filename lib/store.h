@@ -260,6 +260,12 @@ int store_kv_del(struct store *st, enum store_kv_table t, const char *key);
 /* Every key with the given prefix, in order. */
 typedef int (*store_kv_cb)(const char *key, const char *val, size_t vallen, void *rock);
 int store_kv_scan(struct store *st, enum store_kv_table t, const char *prefix, store_kv_cb cb, void *rock);
+/* Delete every entry for which expired(key, val, len, rock) returns 1.
+ * Works in transactions of at most batch deletions (and a bounded number
+ * of entries looked at), each committed on its own, so concurrent writers
+ * of the table wait on its locks only briefly.  *deleted gets the count. */
+int store_kv_expire(struct store *st, enum store_kv_table t, store_kv_cb expired, void *rock, size_t batch,
+                    uint64_t *deleted);
 
 /* ---- verification (satchelctl verify) ---- */
 /* Calls report once per problem found; returns the number of problems. */

@@ -107,3 +107,84 @@ int store_kv_scan(struct store *st, enum store_kv_table t, const char *prefix, s
     int r = store_run_snapshot(st, kv_scan_txn, &a);
     return r ? r : a.cbret;
 }
+
+/* ---- expiry in bounded transactions ---- */
+struct kvexpire {
+    int db;
+    store_kv_cb expired;
+    void *rock;
+    size_t batch;
+    struct buf from;    /* first key of this transaction ("" = the start) */
+    struct buf next;    /* first key left for the next one, when more */
+    int more;
+    uint64_t deleted;   /* in this transaction */
+};
+
+/* Entries looked at per transaction, expired or not: a large table of
+ * fresh entries must not be read-locked in one go either. */
+#define KV_EXPIRE_SCAN_FACTOR 8
+
+static int kv_expire_txn(struct store *st, DB_TXN *txn, void *rock)
+{
+    struct kvexpire *a = rock;
+    a->deleted = 0;   /* a deadlock retry starts the batch over */
+    a->more = 0;
+    DB *db = st->db[a->db];
+    DBC *c;
+    int ret = db->cursor(db, txn, &c, 0);
+    if (ret) return store_dberr(st, ret, "kv cursor");
+    DBT key = { 0 }, data = { 0 };
+    key.data = a->from.s;
+    key.size = (u_int32_t)a->from.len;
+    ret = c->get(c, &key, &data, a->from.len ? DB_SET_RANGE : DB_FIRST);
+    struct buf k = BUF_INIT, v = BUF_INIT;
+    size_t seen = 0;
+    while (ret == 0) {
+        if (a->deleted == a->batch || seen == a->batch * KV_EXPIRE_SCAN_FACTOR) {
+            buf_reset(&a->next);
+            buf_append(&a->next, key.data, key.size);
+            a->more = 1;
+            break;
+        }
+        seen++;
+        buf_reset(&k);
+        buf_append(&k, key.data, key.size);
+        buf_reset(&v);
+        buf_append(&v, data.data, data.size);
+        if (a->expired(buf_cstr(&k), buf_cstr(&v), v.len, a->rock) == 1) {
+            if ((ret = c->del(c, 0)) != 0) break;
+            a->deleted++;
+        }
+        ret = c->get(c, &key, &data, DB_NEXT);
+    }
+    int r = (ret && ret != DB_NOTFOUND) ? store_dberr(st, ret, "kv expire") : STORE_OK;
+    buf_free(&k);
+    buf_free(&v);
+    int cret = c->close(c);
+    if (!r && cret) r = store_dberr(st, cret, "kv cursor close");
+    return r;
+}
+
+int store_kv_expire(struct store *st, enum store_kv_table t, store_kv_cb expired, void *rock, size_t batch,
+                    uint64_t *deleted)
+{
+    int db = kv_db(t);
+    *deleted = 0;
+    if (db < 0 || !expired || !batch) return STORE_EINVAL;
+    struct kvexpire a = { .db = db, .expired = expired, .rock = rock, .batch = batch,
+                          .from = BUF_INIT, .next = BUF_INIT };
+    int r;
+    do {
+        r = store_run_txn(st, kv_expire_txn, &a);
+        if (r) break;
+        *deleted += a.deleted;
+        /* The next transaction starts where this one stopped. */
+        if (a.more) {
+            buf_reset(&a.from);
+            buf_append(&a.from, a.next.s, a.next.len);
+        }
+    } while (a.more);
+    buf_free(&a.from);
+    buf_free(&a.next);
+    return r;
+}

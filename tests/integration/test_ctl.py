@@ -102,6 +102,8 @@ def test_usage_errors_without_config(args, why):
     (["fetch", "user/alice", "0"], "bad uid '0'"),
     (["append", "user/alice", "/dev/null", "--flags", "\\Recent"], "bad flags"),
     (["expire", "--age", "soon"], "bad duration 'soon'"),
+    (["expire", "--duplicate-age", "later"], "bad duration 'later' for --duplicate-age"),
+    (["expire", "--batch", "0"], "bad number '0' for --batch"),
     (["config", "check", "extra"], "unexpected argument"),
     (["verify", "a", "b"], "unexpected argument 'b'"),
 ])
@@ -449,7 +451,7 @@ def test_recover_checkpoint_expire_replog(st):
         r = st.ctl(*args)
         assert (r.stdout, r.stderr) == ("", ""), args
     r = st.ctl("expire", "--age", "30d", "--verbose")
-    assert re.fullmatch(r"purged: \d+\n", r.stdout)
+    assert re.fullmatch(r"purged: \d+\nduplicates: \d+\n", r.stdout)
     log = st.ctl("replog").stdout.splitlines()
     assert log, "the replication log is empty"
     seqs = [int(line.split()[0]) for line in log]
@@ -494,15 +496,15 @@ def test_expire_purges_tombstones(suite_factory):
     before = status(s, "user/alice")
     assert before["messages"] == "1" and before["deletedmodseq"] == "0"
     r = s.ctl("expire", "--verbose")                       # 30 days: nothing is old enough
-    assert r.stdout == "purged: 0\n"
+    assert r.stdout == "purged: 0\nduplicates: 0\n"
     time.sleep(1.5)
     r = s.ctl("expire", "--age", "1s", "--verbose")
-    assert r.stdout == "purged: 2\n"
+    assert r.stdout == "purged: 2\nduplicates: 0\n"
     after = status(s, "user/alice")
     assert int(after["deletedmodseq"]) > 0
     assert int(after["deletedmodseq"]) <= int(after["highestmodseq"])
     assert after["messages"] == "1"
-    assert s.ctl("expire", "--age", "0", "--verbose").stdout == "purged: 0\n"
+    assert s.ctl("expire", "--age", "0", "--verbose").stdout == "purged: 0\nduplicates: 0\n"
     assert run_bytes(s, "fetch", "user/alice", "3").stdout == MSG
     assert s.ctl("fetch", "user/alice", "1", check=False).returncode == 1
     assert s.ctl("verify", check=False).returncode == 0

@@ -551,6 +551,37 @@ def test_duplicate_window_and_off(suite_factory):
     assert count(off, "user/alice") == 2
 
 
+def test_expire_drops_old_duplicate_records(suite):
+    """satchelctl expire forgets duplicate records older than the window
+    (here --duplicate-age, as lmtpd itself keeps the default 3 days): the
+    old Message-ID is stored again, the fresh one is still suppressed."""
+    old = [msg(msgid=f"<dup-old-{i}@test.example>") for i in range(3)]
+    fresh = msg(msgid="<dup-fresh@test.example>")
+    s = raw(suite)
+    s.lhlo()
+    for m in old:
+        assert send_data(s, ["alice"], m)[0][0] == 250
+    assert count(suite, "user/alice") == 3
+    time.sleep(3.2)
+    assert send_data(s, ["alice", "bob"], fresh)[0][0] == 250
+    # Within lmtpd's window every one of them is a duplicate, and the
+    # default expiry (duplicate_window) keeps them all.
+    assert "duplicate" in send_data(s, ["alice"], old[0])[0][1][0]
+    assert suite.ctl("expire", "--verbose").stdout == "purged: 0\nduplicates: 0\n"
+    # One deletion per transaction: the batches must pick up where they left.
+    r = suite.ctl("expire", "--duplicate-age", "3s", "--batch", "1", "--verbose")
+    assert r.stdout == "purged: 0\nduplicates: 3\n"
+    assert "dropped 3 duplicate delivery records older than 3s" in suite.log()
+    for m in old:
+        assert send_data(s, ["alice"], m)[0][1][0].startswith("250 2.0.0 <alice> Ok, delivered as uid")
+    assert count(suite, "user/alice") == 7
+    r = send_data(s, ["alice", "bob"], fresh)
+    assert all(code == 250 and "duplicate suppressed" in lines[0] for code, lines in r), r
+    assert count(suite, "user/alice") == 7 and count(suite, "user/bob") == 1
+    s.close()
+    assert suite.ctl("verify", check=False).returncode == 0
+
+
 # ---------------------------------------------------------------- per-user limit & temporary failures
 
 def test_per_user_concurrency_limit(suite_factory):
