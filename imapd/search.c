@@ -34,12 +34,20 @@ struct node {
     char *needle;             /* folded search string */
     size_t needle_len;
     int ascii;                /* needle is pure ASCII: compare without folding the text */
+    int field_id;             /* N_HEADER: message_cache_field_id(str), -1 when not cached */
     struct node *kids;
     size_t nkids;
 };
 
+/* Per-message scratch space for the text keys, kept for the whole
+ * command so that matching allocates nothing per message. */
+struct scratch {
+    struct buf raw, dec, fold;
+};
+
 struct search_prog {
     struct node root;
+    struct scratch scratch;
     unsigned ret;
     int esearch;
     int uses_modseq;
@@ -450,6 +458,7 @@ static int node_cost(struct node *n)
                                               "In-Reply-To", "References", "Reply-To", "Sender",
                                               "Content-Type", "List-Id" };
         n->cost = COST_BYTES;
+        n->field_id = message_cache_field_id(n->str);
         for (size_t i = 0; i < sizeof cached / sizeof *cached; i++)
             if (!strcasecmp(n->str, cached[i]))
                 n->cost = COST_CACHE;
@@ -547,6 +556,9 @@ void search_free(struct search_prog *p)
     if (!p)
         return;
     node_free(&p->root);
+    buf_free(&p->scratch.raw);
+    buf_free(&p->scratch.dec);
+    buf_free(&p->scratch.fold);
     free(p);
 }
 
@@ -571,11 +583,10 @@ int search_substr_folded(const char *hay, size_t haylen, const char *needle, siz
     return memmem(hay, haylen, needle, nlen) != NULL;
 }
 
-/* Per-message scratch space for the text keys. */
 struct evalctx {
     struct search_prog *p;
     struct msgview *v;
-    struct buf raw, dec, fold;
+    struct buf *raw, *dec, *fold;   /* the program's scratch buffers */
 };
 
 /* Does text contain the node's needle (case-insensitively)? */
@@ -583,9 +594,9 @@ static int text_match(struct evalctx *cx, const struct node *n, const char *text
 {
     if (n->ascii)
         return st_ascii_contains(text, len, n->needle, n->needle_len);
-    buf_reset(&cx->fold);
-    st_fold(text, len, &cx->fold);
-    return search_substr_folded(cx->fold.s ? cx->fold.s : "", cx->fold.len, n->needle, n->needle_len);
+    buf_reset(cx->fold);
+    st_fold(text, len, cx->fold);
+    return search_substr_folded(cx->fold->s ? cx->fold->s : "", cx->fold->len, n->needle, n->needle_len);
 }
 
 /* Header text as UTF-8: the raw bytes unless they hold encoded-words. */
@@ -595,10 +606,10 @@ static const char *header_utf8(struct evalctx *cx, const char *raw, size_t len, 
         *outlen = len;
         return raw;
     }
-    buf_reset(&cx->dec);
-    message_decode_header(raw, len, &cx->dec);
-    *outlen = cx->dec.len;
-    return cx->dec.s ? cx->dec.s : "";
+    buf_reset(cx->dec);
+    message_decode_header(raw, len, cx->dec);
+    *outlen = cx->dec->len;
+    return cx->dec->s ? cx->dec->s : "";
 }
 
 struct partmatch { struct evalctx *cx; const struct node *n; };
@@ -641,13 +652,29 @@ static int has_keyword(const char *list, const char *kw)
     return 0;
 }
 
+/* The value tested is that of st_header(): every occurrence, joined by
+ * "\n".  A cached field that occurs once (nearly always) is tested where
+ * it lies in the blob, without a copy. */
 static int match_header(struct evalctx *cx, struct node *n)
 {
-    buf_reset(&cx->raw);
-    int r = st_header(cx->v, n->str, &cx->raw);
+    size_t len;
+    const struct msg_cache *c = n->field_id >= 0 ? msgview_cache(cx->v) : NULL;
+    if (c) {
+        const char *val;
+        int cnt = message_cache_header_ref(c, n->field_id, &val, &len);
+        if (cnt == 0)
+            return 0;
+        if (cnt == 1) {
+            if (n->needle_len == 0)
+                return 1;
+            const char *t = header_utf8(cx, val, len, &len);
+            return text_match(cx, n, t, len);
+        }
+    }
+    buf_reset(cx->raw);
+    int r = st_header(cx->v, n->str, cx->raw);
     if (r > 0 && n->needle_len > 0) {
-        size_t len;
-        const char *t = header_utf8(cx, cx->raw.s, cx->raw.len, &len);
+        const char *t = header_utf8(cx, cx->raw->s ? cx->raw->s : "", cx->raw->len, &len);
         r = text_match(cx, n, t, len);
     }
     return r > 0;
@@ -715,9 +742,8 @@ int search_match(struct search_prog *p, struct msgview *v)
     memset(&cx, 0, sizeof cx);
     cx.p = p;
     cx.v = v;
-    int r = eval(&cx, &p->root);
-    buf_free(&cx.raw);
-    buf_free(&cx.dec);
-    buf_free(&cx.fold);
-    return r;
+    cx.raw = &p->scratch.raw;
+    cx.dec = &p->scratch.dec;
+    cx.fold = &p->scratch.fold;
+    return eval(&cx, &p->root);
 }

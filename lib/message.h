@@ -45,6 +45,12 @@ const char *message_cache_bodystructure(const struct msg_cache *c, int extensibl
  * 1 and appends the value (multiple occurrences joined by "\n") to out,
  * 0 when absent, -1 when the field is not one that is cached. */
 int message_cache_header(const struct msg_cache *c, const char *field, struct buf *out);
+/* The same without copying: field_id is message_cache_field_id(name)
+ * (-1 when the field is not a cached one).  Returns how many occurrences
+ * the blob holds (0 absent) with the first one in *val and *len, or -1 when
+ * field_id is not a cached field. */
+int message_cache_field_id(const char *name);
+int message_cache_header_ref(const struct msg_cache *c, int field_id, const char **val, size_t *len);
 /* Date: header as a time_t (0 when absent or unparseable). */
 time_t message_cache_sent_date(const struct msg_cache *c);
 

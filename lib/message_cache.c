@@ -170,6 +170,28 @@ int message_cache_header(const struct msg_cache *c, const char *field, struct bu
     return found ? 1 : 0;
 }
 
+int message_cache_field_id(const char *name)
+{
+    return msg_cached_field_index(name, strlen(name));
+}
+
+int message_cache_header_ref(const struct msg_cache *c, int field_id, const char **val, size_t *len)
+{
+    if (field_id < 0) return -1;
+    int found = 0;
+    *val = "";
+    *len = 0;
+    for (size_t o = 0; o + 5 <= c->headers_len;) {
+        uint32_t l = msg_get_u32(c->headers + o + 1);
+        if ((unsigned char)c->headers[o] == (unsigned)field_id && found++ == 0) {
+            *val = c->headers + o + 5;
+            *len = l;
+        }
+        o += 5 + l;
+    }
+    return found;
+}
+
 time_t message_cache_sent_date(const struct msg_cache *c)
 {
     return c->sent_date;

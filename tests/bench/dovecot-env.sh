@@ -43,10 +43,41 @@ cleanup() {
     [ -z "${KEEP:-}" ] && rm -rf "$WORK"
 }
 
-# WORK=/tmp/<name>.XXXXXX, cleaned up at exit.
+# WORK=/tmp/<name>.XXXXXX, cleaned up at exit; or, when BENCH_DIR is set,
+# that directory, created if needed and kept (so filled data can be reused).
 bench_workdir() {
-    WORK=$(mktemp -d "/tmp/$1.XXXXXX")
+    if [ -n "${BENCH_DIR:-}" ]; then
+        mkdir -p "$BENCH_DIR"
+        WORK=$(cd "$BENCH_DIR" && pwd)
+        KEEP=1
+    else
+        WORK=$(mktemp -d "/tmp/$1.XXXXXX")
+    fi
     trap cleanup EXIT
+}
+
+# Stops the running private Dovecot and waits until its master has exited,
+# so a new instance can be started on the same directories.
+dovecot_stop() {
+    local pid=
+    [ -f "$D/run/master.pid" ] && pid=$(cat "$D/run/master.pid")
+    dovecot -c "$DOVECOT_CONF" stop 2>/dev/null || true
+    if [ -n "$pid" ]; then
+        for _ in $(seq 1 100); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+    fi
+    DOVECOT_CONF=
+}
+
+# Stops the private Satchel master started by satchel_start.
+satchel_stop() {
+    if [ -n "${MASTER_PID:-}" ]; then
+        kill "$MASTER_PID" 2>/dev/null || true
+        wait "$MASTER_PID" 2>/dev/null || true
+        MASTER_PID=
+    fi
 }
 
 # Dovecot's directories in D=$WORK/dovecot and an empty passwd-file.
