@@ -257,6 +257,10 @@ int store_kv_put(struct store *st, enum store_kv_table t, const char *key, const
  * any process flushes it. */
 int store_kv_put_nosync(struct store *st, enum store_kv_table t, const char *key, const void *val, size_t len);
 int store_kv_del(struct store *st, enum store_kv_table t, const char *key);
+/* Sets key to val in a key/value table as part of mailbox transaction t (written
+ * at commit, with everything else): lmtpd's duplicate record of a delivery
+ * costs no transaction of its own, and is durable with the delivery. */
+int store_mbtxn_kv_put(struct mbtxn *t, enum store_kv_table table, const char *key, const void *val, size_t len);
 /* Every key with the given prefix, in order. */
 typedef int (*store_kv_cb)(const char *key, const char *val, size_t vallen, void *rock);
 int store_kv_scan(struct store *st, enum store_kv_table t, const char *prefix, store_kv_cb cb, void *rock);

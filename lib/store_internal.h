@@ -72,6 +72,9 @@ int store_db_put(struct store *st, enum store_db d, DB_TXN *txn, const void *k, 
                  const void *v, size_t vlen, uint32_t flags);
 int store_db_del(struct store *st, enum store_db d, DB_TXN *txn, const void *k, size_t klen);
 
+/* The database of a key/value table, or -1 (store_kv.c). */
+int store_kv_db(enum store_kv_table t);
+
 /* ---- binary codec (store_codec.c) ---- */
 struct ser { struct buf *b; };
 void ser_u8(struct buf *b, uint8_t v);

@@ -4,7 +4,7 @@
 #include "store_internal.h"
 #include <string.h>
 
-static int kv_db(enum store_kv_table t)
+int store_kv_db(enum store_kv_table t)
 {
     switch (t) {
     case KV_SUBS: return SDB_KV_SUBS;
@@ -26,7 +26,7 @@ static int kv_get_txn(struct store *st, DB_TXN *txn, void *rock)
 
 int store_kv_get(struct store *st, enum store_kv_table t, const char *key, struct buf *val)
 {
-    int db = kv_db(t);
+    int db = store_kv_db(t);
     if (db < 0 || !key || !*key) return STORE_EINVAL;
     struct kvop a = { .db = db, .key = key, .out = val };
     return store_run_snapshot(st, kv_get_txn, &a);
@@ -40,7 +40,7 @@ static int kv_put_txn(struct store *st, DB_TXN *txn, void *rock)
 
 int store_kv_put(struct store *st, enum store_kv_table t, const char *key, const void *val, size_t len)
 {
-    int db = kv_db(t);
+    int db = store_kv_db(t);
     if (db < 0 || !key || !*key || (!val && len)) return STORE_EINVAL;
     struct kvop a = { .db = db, .key = key, .val = val ? val : "", .len = len };
     return store_run_txn(st, kv_put_txn, &a);
@@ -48,7 +48,7 @@ int store_kv_put(struct store *st, enum store_kv_table t, const char *key, const
 
 int store_kv_put_nosync(struct store *st, enum store_kv_table t, const char *key, const void *val, size_t len)
 {
-    int db = kv_db(t);
+    int db = store_kv_db(t);
     if (db < 0 || !key || !*key || (!val && len)) return STORE_EINVAL;
     struct kvop a = { .db = db, .key = key, .val = val ? val : "", .len = len };
     return store_run_txn_nosync(st, kv_put_txn, &a);
@@ -62,7 +62,7 @@ static int kv_del_txn(struct store *st, DB_TXN *txn, void *rock)
 
 int store_kv_del(struct store *st, enum store_kv_table t, const char *key)
 {
-    int db = kv_db(t);
+    int db = store_kv_db(t);
     if (db < 0 || !key || !*key) return STORE_EINVAL;
     struct kvop a = { .db = db, .key = key };
     return store_run_txn(st, kv_del_txn, &a);
@@ -101,7 +101,7 @@ static int kv_scan_txn(struct store *st, DB_TXN *txn, void *rock)
 
 int store_kv_scan(struct store *st, enum store_kv_table t, const char *prefix, store_kv_cb cb, void *rock)
 {
-    int db = kv_db(t);
+    int db = store_kv_db(t);
     if (db < 0 || !cb) return STORE_EINVAL;
     struct kvop a = { .db = db, .key = prefix ? prefix : "", .cb = cb, .rock = rock };
     int r = store_run_snapshot(st, kv_scan_txn, &a);
@@ -168,7 +168,7 @@ static int kv_expire_txn(struct store *st, DB_TXN *txn, void *rock)
 int store_kv_expire(struct store *st, enum store_kv_table t, store_kv_cb expired, void *rock, size_t batch,
                     uint64_t *deleted)
 {
-    int db = kv_db(t);
+    int db = store_kv_db(t);
     *deleted = 0;
     if (db < 0 || !expired || !batch) return STORE_EINVAL;
     struct kvexpire a = { .db = db, .expired = expired, .rock = rock, .batch = batch,

@@ -39,6 +39,8 @@ struct mbtxn {
     struct guidlist dropped;     /* last references dropped: collect after commit */
     int failed;                  /* an operation left the DB txn half-done */
     time_t now;
+    struct kvpend { int db; char *key; char *val; size_t len; } *kv;   /* written by finish() */
+    size_t nkv;
 };
 
 const struct mailbox_info *store_mbtxn_mailbox(struct mbtxn *t) { return &t->mb; }
@@ -344,21 +346,45 @@ int store_mbtxn_record(struct mbtxn *t, uint32_t uid, struct msg_record *out)
     return r == STORE_ERETRY ? STORE_EIO : r;
 }
 
+int store_mbtxn_kv_put(struct mbtxn *t, enum store_kv_table table, const char *key, const void *val, size_t len)
+{
+    int db = store_kv_db(table);
+    if (db < 0 || !key || !*key || (!val && len)) return STORE_EINVAL;
+    t->kv = xrealloc(t->kv, (t->nkv + 1) * sizeof *t->kv);
+    struct kvpend *p = &t->kv[t->nkv++];
+    p->db = db;
+    p->key = xstrdup(key);
+    p->val = xmalloc(len + 1);
+    if (len) memcpy(p->val, val, len);
+    p->len = len;
+    return STORE_OK;
+}
+
 static void mbtxn_free(struct mbtxn *t)
 {
     store_unlock_mailbox(t->lockfd);
+    for (size_t i = 0; i < t->nkv; i++) {
+        free(t->kv[i].key);
+        free(t->kv[i].val);
+    }
+    free(t->kv);
     guidlist_free(&t->created);
     guidlist_free(&t->dropped);
     free(t->ops);
     free(t);
 }
 
-/* Mailbox record and replication entry, written last so their locks are
- * held only for the commit itself. */
+/* Key/value entries given with store_mbtxn_kv_put, mailbox record and
+ * replication entry, written last so their locks are held only for the
+ * commit itself. */
 static int finish(struct mbtxn *t)
 {
-    if (!memcmp(&t->mb, &t->mb0, sizeof t->mb)) return STORE_OK;
-    int r = store_mbrec_put(t->st, t->txn, &t->mb);
+    int r = STORE_OK;
+    for (size_t i = 0; i < t->nkv && !r; i++)
+        r = store_db_put(t->st, t->kv[i].db, t->txn, t->kv[i].key, strlen(t->kv[i].key), t->kv[i].val,
+                         t->kv[i].len, 0);
+    if (r || !memcmp(&t->mb, &t->mb0, sizeof t->mb)) return r;
+    r = store_mbrec_put(t->st, t->txn, &t->mb);
     if (!r) r = store_replog_put(t->st, t->txn, "MAILBOX", t->mb.name, t->mb.uniqueid, t->mb.highestmodseq);
     return r;
 }

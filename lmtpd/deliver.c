@@ -87,24 +87,22 @@ static int is_duplicate(struct store *st, const char *key)
     return dup;
 }
 
-static void mark_delivered(struct store *st, const char *key)
-{
-    char val[32];
-    int n = snprintf(val, sizeof val, "%lld", (long long)time(NULL));
-    /* Advisory data: not worth a second log flush per delivery. */
-    int r = store_kv_put_nosync(st, KV_DUPLICATE, key, val, (size_t)n);
-    if (r) log_warn("duplicate database update failed: %s", store_strerror(r));
-}
-
-/* One recipient: its own mailbox transaction.  Returns 0 and the uid, or a
- * STORE_E* error. */
-static int append_one(struct store *st, const char *mailbox, const struct staged_msg *msg, uint32_t *uid)
+/* One recipient: its own mailbox transaction, which also records the
+ * delivery in the duplicate database (dupkey, when not NULL) at no extra
+ * transaction or log flush.  Returns 0 and the uid, or a STORE_E* error. */
+static int append_one(struct store *st, const char *mailbox, const struct staged_msg *msg, const char *dupkey,
+                      uint32_t *uid)
 {
     struct mbtxn *t;
     int r = store_mbtxn_begin(st, mailbox, &t);
     if (r) return r;
     struct append_spec spec = {.msg = msg, .flags = 0, .keywords = NULL, .internaldate = 0};
     r = store_append(t, &spec, uid);
+    if (!r && dupkey) {
+        char val[32];
+        int n = snprintf(val, sizeof val, "%lld", (long long)time(NULL));
+        r = store_mbtxn_kv_put(t, KV_DUPLICATE, dupkey, val, (size_t)n);
+    }
     if (r) {
         store_mbtxn_abort(t);
         return r;
@@ -167,12 +165,12 @@ void deliver_message(struct store *st, const char *data, size_t len, struct rcpt
              * unlink the file that later recipients still need. */
             msg = *staged;
             msg.created = 0;
-            err = append_one(st, r->mailbox, &msg, &uid);
+            err = append_one(st, r->mailbox, &msg, dups ? keys[i] : NULL, &uid);
         }
         /* The folder went away since RCPT: the INBOX is the fallback. */
         if (have_msg && err == STORE_ENOENT && strcmp(r->mailbox, r->inbox) != 0) {
             snprintf(r->mailbox, sizeof r->mailbox, "%s", r->inbox);
-            err = append_one(st, r->mailbox, &msg, &uid);
+            err = append_one(st, r->mailbox, &msg, dups ? keys[i] : NULL, &uid);
         }
         if (err) {
             store_error_reply(err, replies[i], 256);
@@ -182,7 +180,6 @@ void deliver_message(struct store *st, const char *data, size_t len, struct rcpt
         }
         for (size_t k = 0; k < cache.n; k++)
             if (&cache.e[k].msg == staged) cache.e[k].used = 1;
-        if (dups) mark_delivered(st, keys[i]);
         log_info("delivered msgid=%s rcpt=<%s> mailbox=%s uid=%u size=%zu duration=%.1fms", msgid, r->addr,
                  r->mailbox, uid, len, now_ms() - t0);
         snprintf(replies[i], 256, "250 2.0.0 <%s> Ok, delivered as uid %u", r->addr, uid);
