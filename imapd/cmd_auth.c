@@ -1,4 +1,5 @@
-/* LOGIN and AUTHENTICATE (SASL, with SASL-IR), and what follows a
+/* Before login: STARTTLS, LOGIN and AUTHENTICATE (SASL, with SASL-IR) and
+ * the capabilities that go with them; and what follows a
  * successful authentication: admin proxying, the per-user connection limit
  * and INBOX auto-creation.
  *
@@ -24,59 +25,68 @@
 
 #define MAX_FAILED_LOGINS 5
 
-int plaintext_ok(const struct session *s)
+/* Plaintext passwords acceptable here (TLS, loopback or allow_plaintext)? */
+static int plaintext_ok(const struct session *s)
 {
     return s->conn->is_loopback || prot_is_tls(s->prot) || config_bool(CONF_ALLOW_PLAINTEXT);
 }
 
-static void proc_dir(char *buf, size_t len) { config_dir_path("imapd-sessions", buf, len); }
-
-/* Sessions of user now registered by live imapd processes. */
-static int count_sessions(const char *user)
+/* The SASL mechanisms on offer, asked of the library once per process and
+ * kind of connection (plaintext allowed or not): a SASL context per
+ * greeting would cost every idle connection its memory. */
+static const char *mech_list(const struct session *s)
 {
-    char dir[512];
-    proc_dir(dir, sizeof dir);
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    int count = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        char *end;
-        long pid = strtol(e->d_name, &end, 10);
-        if (*end || pid <= 0) continue;
-        char path[800], who[256];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
-            unlink(path);      /* left behind by a crashed process */
-            continue;
-        }
-        FILE *f = fopen(path, "r");
-        if (!f) continue;
-        if (fgets(who, sizeof who, f) && strcmp(who, user) == 0) count++;
-        fclose(f);
+    static char *cached[2];
+    int secure = plaintext_ok(s) ? 1 : 0;
+    if (!cached[secure]) {
+        struct auth_session *a = auth_session_new("imap", s->conn->local_ip, s->conn->peer_ip, secure);
+        cached[secure] = xstrdup(a && auth_mechs(a) ? auth_mechs(a) : "");
+        if (a) auth_session_free(a);
     }
-    closedir(d);
-    return count;
+    return cached[secure];
 }
 
-static int register_session(struct session *s)
+/* What CAPABILITY lists before login: STARTTLS, LOGINDISABLED, AUTH=. */
+static void preauth_capabilities(const struct session *s, struct buf *out)
 {
-    char dir[512];
-    proc_dir(dir, sizeof dir);
-    if (mkdir(dir, 0750) != 0 && errno != EEXIST) return -1;
-    snprintf(s->procfile, sizeof s->procfile, "%s/%ld", dir, (long)getpid());
-    FILE *f = fopen(s->procfile, "w");
-    if (!f) { s->procfile[0] = 0; return -1; }
-    fputs(s->userid, f);
-    if (fclose(f) != 0) return -1;
-    return 0;
+    if (s->tls_ctx && !prot_is_tls(s->prot)) buf_appendstr(out, " STARTTLS");
+    if (!plaintext_ok(s)) {
+        buf_appendstr(out, " LOGINDISABLED");
+    }
+    const char *mechs = mech_list(s);
+    char one[64];
+    while (mechs && *mechs) {
+        while (*mechs == ' ') mechs++;
+        size_t n = strcspn(mechs, " ");
+        if (n && n < sizeof one) {
+            memcpy(one, mechs, n);
+            one[n] = 0;
+            buf_printf(out, " AUTH=%s", one);
+        }
+        mechs += n;
+    }
 }
 
-void auth_unregister(struct session *s)
+static void cmd_starttls(struct session *s, struct cmd *c)
 {
-    if (s->procfile[0]) unlink(s->procfile);
-    s->procfile[0] = 0;
+    if (!ps_eol(&c->ps)) return;
+    if (prot_is_tls(s->prot)) {
+        cmd_bad(c, "TLS is already active");
+        return;
+    }
+    if (!s->tls_ctx) {
+        cmd_no(c, "[UNAVAILABLE] TLS is not configured on this server");
+        return;
+    }
+    sess_printf(s, "%s OK Begin TLS negotiation now\r\n", c->tag);
+    c->answered = 1;
+    sess_flush(s);
+    if (prot_starttls(s->prot, s->tls_ctx) != 0) {
+        log_notice("STARTTLS handshake failed");
+        s->state = ST_LOGOUT;
+    }
 }
+
 
 static void failed_login(struct session *s, struct cmd *c, const char *who)
 {
@@ -98,16 +108,13 @@ static int login_complete(struct session *s, struct cmd *c, const char *userid, 
         return -1;
     }
     long long max = config_int(CONF_IMAP_MAX_CONNECTIONS_PER_USER);
-    if (max > 0 && count_sessions(userid) >= max) {
+    if (max > 0 && registry_count(userid) >= max) {
         log_notice("user %s has too many sessions (limit %lld)", userid, max);
         cmd_no(c, "[LIMIT] Too many concurrent sessions for this user (limit %lld)", max);
         return -1;
     }
-    snprintf(s->userid, sizeof s->userid, "%s", userid);
-    snprintf(s->authid, sizeof s->authid, "%s", authid);
-    s->is_admin = strcmp(userid, authid) == 0 && config_is_admin(authid);
-    register_session(s);
-    log_set_user(userid);
+    session_set_user(s, userid, authid);
+    registry_add(s);
     char inbox[STORE_MAX_NAME];
     struct mailbox_info mb;
     store_inbox_name(userid, inbox, sizeof inbox);
@@ -127,7 +134,7 @@ static int login_complete(struct session *s, struct cmd *c, const char *userid, 
     return 0;
 }
 
-void cmd_login(struct session *s, struct cmd *c)
+static void cmd_login(struct session *s, struct cmd *c)
 {
     struct imap_parser *ps = &c->ps;
     struct buf user = BUF_INIT, pass = BUF_INIT;
@@ -210,7 +217,7 @@ out:
     return ret;
 }
 
-void cmd_authenticate(struct session *s, struct cmd *c)
+static void cmd_authenticate(struct session *s, struct cmd *c)
 {
     struct imap_parser *ps = &c->ps;
     struct buf mech = BUF_INIT, ir = BUF_INIT, challenge = BUF_INIT, resp = BUF_INIT;
@@ -258,3 +265,5 @@ out:
     buf_free(&challenge);
     buf_free(&resp);
 }
+
+const struct preauth_ops imap_sasl_preauth = { cmd_starttls, cmd_login, cmd_authenticate, preauth_capabilities };

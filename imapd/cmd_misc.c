@@ -1,8 +1,7 @@
-/* CAPABILITY, NOOP, CHECK, LOGOUT, ID, ENABLE, NAMESPACE, STARTTLS, COMPRESS. */
+/* CAPABILITY, NOOP, CHECK, LOGOUT, ID, ENABLE, NAMESPACE, COMPRESS. */
 #define _GNU_SOURCE
 #include <config.h>   /* autoconf: PACKAGE_VERSION */
 #include "commands.h"
-#include "auth.h"
 #include "../lib/config.h"  /* not the autoconf config.h in the build dir */
 #include "log.h"
 #include "prot.h"
@@ -11,42 +10,12 @@
 #include <string.h>
 #include <strings.h>
 
-/* The SASL mechanisms on offer, asked of the library once per process and
- * kind of connection (plaintext allowed or not): a SASL context per
- * greeting would cost every idle connection its memory. */
-static const char *mech_list(const struct session *s)
-{
-    static char *cached[2];
-    int secure = plaintext_ok(s) ? 1 : 0;
-    if (!cached[secure]) {
-        struct auth_session *a = auth_session_new("imap", s->conn->local_ip, s->conn->peer_ip, secure);
-        cached[secure] = xstrdup(a && auth_mechs(a) ? auth_mechs(a) : "");
-        if (a) auth_session_free(a);
-    }
-    return cached[secure];
-}
-
 void capability_string(const struct session *s, struct buf *out)
 {
     buf_reset(out);
     buf_appendstr(out, "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT");
     if (s->state == ST_NOTAUTH) {
-        if (s->tls_ctx && !prot_is_tls(s->prot)) buf_appendstr(out, " STARTTLS");
-        if (!plaintext_ok(s)) {
-            buf_appendstr(out, " LOGINDISABLED");
-        }
-        const char *mechs = mech_list(s);
-        char one[64];
-        while (mechs && *mechs) {
-            while (*mechs == ' ') mechs++;
-            size_t n = strcspn(mechs, " ");
-            if (n && n < sizeof one) {
-                memcpy(one, mechs, n);
-                one[n] = 0;
-                buf_printf(out, " AUTH=%s", one);
-            }
-            mechs += n;
-        }
+        if (imap_preauth) imap_preauth->capabilities(s, out);
         return;
     }
     buf_appendstr(out, " UIDPLUS MOVE CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE CREATE-SPECIAL-USE"
@@ -148,26 +117,6 @@ void cmd_namespace(struct session *s, struct cmd *c)
     if (!ps_eol(&c->ps)) return;
     sess_printf(s, "* NAMESPACE ((\"\" \"/\")) ((\"Other Users/\" \"/\")) ((\"Shared Folders/\" \"/\"))\r\n");
     cmd_ok(c, "NAMESPACE completed");
-}
-
-void cmd_starttls(struct session *s, struct cmd *c)
-{
-    if (!ps_eol(&c->ps)) return;
-    if (prot_is_tls(s->prot)) {
-        cmd_bad(c, "TLS is already active");
-        return;
-    }
-    if (!s->tls_ctx) {
-        cmd_no(c, "[UNAVAILABLE] TLS is not configured on this server");
-        return;
-    }
-    sess_printf(s, "%s OK Begin TLS negotiation now\r\n", c->tag);
-    c->answered = 1;
-    sess_flush(s);
-    if (prot_starttls(s->prot, s->tls_ctx) != 0) {
-        log_notice("STARTTLS handshake failed");
-        s->state = ST_LOGOUT;
-    }
 }
 
 void cmd_compress(struct session *s, struct cmd *c)

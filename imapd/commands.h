@@ -10,15 +10,39 @@ typedef void cmd_fn(struct session *s, struct cmd *c);
 
 /* cmd_misc.c */
 cmd_fn cmd_capability, cmd_noop, cmd_logout, cmd_id, cmd_enable, cmd_namespace, cmd_check,
-    cmd_compress, cmd_starttls;
+    cmd_compress;
 /* The capability list for this session's state (no leading/trailing space). */
 void capability_string(const struct session *s, struct buf *out);
-/* cmd_auth.c */
-cmd_fn cmd_login, cmd_authenticate;
-/* Plaintext passwords acceptable here (TLS, loopback or allow_plaintext)? */
-int plaintext_ok(const struct session *s);
-/* Forget the connection-count registration (session end). */
-void auth_unregister(struct session *s);
+/* Pre-login commands and capabilities.  They need TLS and SASL, so they
+ * live apart (cmd_auth.c) and imapd installs them in imap_preauth;
+ * imapd-session, which only runs logged-in sessions, links neither. */
+struct preauth_ops {
+    cmd_fn *starttls, *login, *authenticate;
+    void (*capabilities)(const struct session *s, struct buf *out);
+};
+extern const struct preauth_ops *imap_preauth;     /* NULL in imapd-session */
+extern const struct preauth_ops imap_sasl_preauth;  /* cmd_auth.c */
+/* The command loop (loop.c): reads, dispatches and answers commands until
+ * LOGOUT, EOF, a timeout or a store panic.  after_command, when set, is
+ * called after each command; a non-zero return ends the loop. */
+void imap_command_loop(struct session *s, int (*after_command)(struct session *s));
+void imap_greet(struct session *s);
+/* Ends a session: logs it, drops its registration, frees it and its prot;
+ * exits the process when the store panicked. */
+void imap_session_finish(struct session *s);
+/* handoff.c: a logged-in plaintext session moves to imapd-session (see
+ * there).  handoff_wanted says whether this one should; handoff_exec
+ * returns only when it cannot be done and the session goes on here. */
+int handoff_wanted(const struct session *s);
+int handoff_exec(struct session *s);
+/* The user a session acts as (userid) and who authenticated (authid). */
+void session_set_user(struct session *s, const char *userid, const char *authid);
+/* registry.c: the per-user connection count */
+int registry_count(const char *user);
+int registry_add(struct session *s);
+void registry_remove(struct session *s);
+/* Take over the registration our pid made before an exec. */
+void registry_adopt(struct session *s);
 /* cmd_select.c */
 cmd_fn cmd_select, cmd_examine, cmd_close, cmd_unselect;
 void session_deselect(struct session *s);

@@ -114,6 +114,15 @@ struct session *session_new(struct store *st, const struct service_conn *conn, s
     return s;
 }
 
+void session_set_user(struct session *s, const char *userid, const char *authid)
+{
+    snprintf(s->userid, sizeof s->userid, "%s", userid);
+    snprintf(s->authid, sizeof s->authid, "%s", authid);
+    /* An admin acting as another user has that user's rights, not its own. */
+    s->is_admin = strcmp(userid, authid) == 0 && config_is_admin(authid);
+    log_set_user(userid);
+}
+
 void session_free(struct session *s)
 {
     if (!s) return;

@@ -14,7 +14,6 @@
 #define IMAPD_SESSION_H
 #include <stdint.h>
 #include <time.h>
-#include <openssl/ssl.h>
 #include "buf.h"
 #include "parse.h"
 #include "seqset.h"
@@ -69,7 +68,7 @@ struct session {
     char userid[256];                  /* whose mailboxes this session works on */
     char authid[256];                  /* who authenticated (an admin when proxying) */
     int is_admin;                      /* authid is in "admins" */
-    SSL_CTX *tls_ctx;                  /* NULL when TLS is not configured */
+    struct ssl_ctx_st *tls_ctx;        /* OpenSSL SSL_CTX; NULL when TLS is not configured */
     int implicit_tls;
     struct selected *sel;              /* non-NULL in ST_SELECTED */
     struct seqset searchres;           /* SEARCHRES "$" (UIDs) */

@@ -4,4 +4,4 @@ libsatchel_a_SOURCES = \
 	lib/buf.c lib/buf.h \
 	lib/config.c lib/config.h lib/config_options.def \
 	lib/log.c lib/log.h \
-	lib/prot.c lib/prot.h
+	lib/prot.c lib/prot.h lib/prot_internal.h lib/prot_tls.c

@@ -8,7 +8,7 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
-#include <openssl/rand.h>
+#include <sys/random.h>
 
 static char service_name[32] = "satchel";
 static char ctx_session[32], ctx_user[256], ctx_mailbox[512];
@@ -59,7 +59,7 @@ void log_new_session_id(char *buf)
 {
     static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
     unsigned char raw[12];
-    if (RAND_bytes(raw, sizeof raw) != 1)
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
         for (size_t i = 0; i < sizeof raw; i++) raw[i] = (unsigned char)(rand() ^ getpid());
     for (int i = 0; i < 12; i++) buf[i] = alphabet[raw[i] % 36];
     buf[12] = '\0';

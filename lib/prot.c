@@ -1,6 +1,7 @@
-/* Buffered protocol I/O: plain sockets, TLS (OpenSSL) and DEFLATE (zlib).
+/* Buffered protocol I/O: plain sockets and DEFLATE (zlib); TLS is a layer
+ * that lib/prot_tls.c installs, so programs without TLS need no OpenSSL.
  * Layering, outermost first: line buffer -> inflate/deflate -> TLS -> fd. */
-#include "prot.h"
+#include "prot_internal.h"
 #include "config.h"
 #include "log.h"
 #include <errno.h>
@@ -11,23 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
-#include <openssl/err.h>
-
-#define PROT_INBUF 16384
-#define PROT_OUT_HIGH 65536
-
-struct prot {
-    int rfd, wfd;
-    SSL *ssl;
-    z_stream *zin, *zout;
-    unsigned char zraw[PROT_INBUF];   /* compressed bytes not yet inflated */
-    size_t zraw_len;
-    char in[PROT_INBUF];
-    size_t inpos, inlen;
-    struct buf out;
-    int timeout;
-    int write_error;
-};
 
 struct prot *prot_new(int rfd, int wfd)
 {
@@ -40,10 +24,7 @@ struct prot *prot_new(int rfd, int wfd)
 void prot_free(struct prot *p)
 {
     if (!p) return;
-    if (p->ssl) {
-        SSL_shutdown(p->ssl);
-        SSL_free(p->ssl);
-    }
+    if (p->tls) p->tls->close(p->tls_state);
     if (p->zin) { inflateEnd(p->zin); free(p->zin); }
     if (p->zout) { deflateEnd(p->zout); free(p->zout); }
     buf_free(&p->out);
@@ -51,7 +32,7 @@ void prot_free(struct prot *p)
 }
 
 void prot_set_timeout(struct prot *p, int seconds) { p->timeout = seconds; }
-int prot_is_tls(struct prot *p) { return p->ssl != NULL; }
+int prot_is_tls(struct prot *p) { return p->tls != NULL; }
 int prot_is_deflate(struct prot *p) { return p->zin != NULL; }
 int prot_error(struct prot *p) { return p->write_error; }
 size_t prot_pending(struct prot *p) { return p->inlen - p->inpos; }
@@ -59,7 +40,7 @@ size_t prot_pending(struct prot *p) { return p->inlen - p->inpos; }
 /* Wait for the transport to be readable; 1, 0 on timeout, or PROT_ERROR. */
 static int wait_readable(struct prot *p, int timeout_ms)
 {
-    if (p->ssl && SSL_pending(p->ssl) > 0) return 1;
+    if (p->tls && p->tls->pending(p->tls_state)) return 1;
     if (p->zin && p->zraw_len) return 1;
     struct pollfd pfd = { .fd = p->rfd, .events = POLLIN };
     for (;;) {
@@ -75,12 +56,7 @@ static ssize_t transport_read(struct prot *p, void *dst, size_t n)
     int w = wait_readable(p, p->timeout > 0 ? p->timeout * 1000 : -1);
     if (w == 0) return PROT_TIMEOUT;
     if (w < 0) return PROT_ERROR;
-    if (p->ssl) {
-        int r = SSL_read(p->ssl, dst, (int)(n > 1 << 30 ? 1 << 30 : n));
-        if (r > 0) return r;
-        int e = SSL_get_error(p->ssl, r);
-        return (e == SSL_ERROR_ZERO_RETURN || e == SSL_ERROR_SYSCALL) ? 0 : PROT_ERROR;
-    }
+    if (p->tls) return p->tls->read(p->tls_state, dst, n);
     for (;;) {
         ssize_t r = read(p->rfd, dst, n);
         if (r >= 0) return r;
@@ -94,10 +70,9 @@ static int transport_write(struct prot *p, const void *data, size_t len)
     const char *s = data;
     while (len) {
         ssize_t w;
-        if (p->ssl) {
-            int r = SSL_write(p->ssl, s, (int)(len > 1 << 30 ? 1 << 30 : len));
-            if (r <= 0) return PROT_ERROR;
-            w = r;
+        if (p->tls) {
+            w = p->tls->write(p->tls_state, s, len);
+            if (w <= 0) return PROT_ERROR;
         } else {
             w = write(p->wfd, s, len);
             if (w < 0 && errno == EINTR) continue;
@@ -244,27 +219,6 @@ int prot_flush(struct prot *p)
     return r;
 }
 
-int prot_starttls(struct prot *p, SSL_CTX *ctx)
-{
-    if (p->ssl || prot_flush(p) < 0) return -1;
-    SSL *ssl = SSL_new(ctx);
-    if (!ssl) return -1;
-    SSL_set_rfd(ssl, p->rfd);
-    SSL_set_wfd(ssl, p->wfd);
-    if (SSL_accept(ssl) != 1) {
-        unsigned long e = ERR_get_error();
-        log_notice("TLS handshake failed: %s", e ? ERR_reason_error_string(e) : "peer closed");
-        SSL_free(ssl);
-        return -1;
-    }
-    /* Bytes read before the handshake must not be trusted as TLS data
-     * (STARTTLS command injection): drop them. */
-    p->inpos = p->inlen = 0;
-    p->ssl = ssl;
-    log_info("TLS established: %s %s", SSL_get_version(ssl), SSL_get_cipher_name(ssl));
-    return 0;
-}
-
 int prot_start_deflate(struct prot *p)
 {
     if (p->zin || prot_flush(p) < 0) return -1;
@@ -286,36 +240,17 @@ int prot_start_deflate(struct prot *p)
     return 0;
 }
 
-static int tls_version_code(const char *name)
+int prot_prefill(struct prot *p, const void *data, size_t len)
 {
-    if (!strcmp(name, "TLSv1")) return TLS1_VERSION;
-    if (!strcmp(name, "TLSv1.1")) return TLS1_1_VERSION;
-    if (!strcmp(name, "TLSv1.3")) return TLS1_3_VERSION;
-    return TLS1_2_VERSION;
+    if (p->inlen - p->inpos + len > sizeof p->in) return -1;
+    if (p->inpos) {
+        memmove(p->in, p->in + p->inpos, p->inlen - p->inpos);
+        p->inlen -= p->inpos;
+        p->inpos = 0;
+    }
+    memcpy(p->in + p->inlen, data, len);
+    p->inlen += len;
+    return 0;
 }
 
-SSL_CTX *tls_server_ctx(char *err, size_t errlen)
-{
-    const char *cert = config_string(CONF_TLS_CERT_FILE), *key = config_string(CONF_TLS_KEY_FILE);
-    if (!*cert) { snprintf(err, errlen, "tls_cert_file is not set"); return NULL; }
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-    if (!ctx) { snprintf(err, errlen, "cannot create TLS context"); return NULL; }
-    SSL_CTX_set_min_proto_version(ctx, tls_version_code(config_string(CONF_TLS_MIN_VERSION)));
-    const char *ciphers = config_string(CONF_TLS_CIPHERS);
-    if (*ciphers && SSL_CTX_set_cipher_list(ctx, ciphers) != 1) {
-        snprintf(err, errlen, "tls_ciphers: OpenSSL accepts none of '%s'", ciphers);
-        SSL_CTX_free(ctx);
-        return NULL;
-    }
-    if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
-        snprintf(err, errlen, "tls_cert_file %s: %s", cert, ERR_reason_error_string(ERR_get_error()));
-        SSL_CTX_free(ctx);
-        return NULL;
-    }
-    if (SSL_CTX_use_PrivateKey_file(ctx, *key ? key : cert, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
-        snprintf(err, errlen, "tls_key_file %s: %s", *key ? key : cert, ERR_reason_error_string(ERR_get_error()));
-        SSL_CTX_free(ctx);
-        return NULL;
-    }
-    return ctx;
-}
+const void *prot_pending_data(struct prot *p) { return p->in + p->inpos; }

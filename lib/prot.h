@@ -1,11 +1,15 @@
 /* Buffered protocol I/O over a socket, with optional TLS (OpenSSL) and
- * DEFLATE compression (zlib, RFC 4978), shared by imapd, lmtpd and syncd. */
+ * DEFLATE compression (zlib, RFC 4978), shared by imapd, lmtpd and syncd.
+ * The TLS functions live in lib/prot_tls.c; this header does not pull in
+ * OpenSSL, so a program that never calls them does not link it. */
 #ifndef SATCHEL_PROT_H
 #define SATCHEL_PROT_H
 #include <stddef.h>
 #include <sys/types.h>
-#include <openssl/ssl.h>
 #include "buf.h"
+
+/* OpenSSL's SSL_CTX, without its headers. */
+typedef struct ssl_ctx_st SSL_CTX;
 
 struct prot;
 struct prot *prot_new(int rfd, int wfd);
@@ -26,6 +30,11 @@ ssize_t prot_read_exact(struct prot *p, struct buf *out, size_t n);
 ssize_t prot_skip(struct prot *p, size_t n);
 /* Bytes already buffered and unread (pipelined client input). */
 size_t prot_pending(struct prot *p);
+/* The unread buffered bytes themselves (prot_pending() of them). */
+const void *prot_pending_data(struct prot *p);
+/* Puts bytes back in front of the input, as if just read (a session handed
+ * over from another process); -1 when they do not fit the buffer. */
+int prot_prefill(struct prot *p, const void *data, size_t len);
 /* Wait until input is available: 1 ready, 0 timeout, PROT_* error. */
 int prot_wait_input(struct prot *p, int timeout_ms);
 
@@ -47,4 +56,5 @@ int prot_is_deflate(struct prot *p);
 /* TLS server context from tls_cert_file/tls_key_file/tls_ciphers/
  * tls_min_version; NULL (reason in err) when not configured or broken. */
 SSL_CTX *tls_server_ctx(char *err, size_t errlen);
+void tls_ctx_free(SSL_CTX *ctx);
 #endif

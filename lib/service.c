@@ -126,7 +126,7 @@ static void fill_conn(struct service_conn *c, int fd)
 
 static void run_session(struct store *st, const struct service_ops *ops, struct service_conn *c)
 {
-    log_new_session_id(c->session_id);
+    if (!c->session_id[0]) log_new_session_id(c->session_id);
     log_set_session(c->session_id);
     log_debug("connection from %s to %s", c->peer_ip, c->local_ip);
     ops->handle(st, c);
@@ -203,6 +203,25 @@ static void serve_stdio(struct store *st, const struct service_ops *ops)
     close(1);
 }
 
+/* A connection accepted by the process we were exec'd from (--fd). */
+static int serve_handed(struct store *st, const struct service_ops *ops, int fd, const char *session_id)
+{
+    struct service_conn c;
+    memset(&c, 0, sizeof c);
+    c.peerlen = sizeof c.peer;
+    if (getpeername(fd, (struct sockaddr *)&c.peer, &c.peerlen) < 0) {
+        log_error("--fd %d: %s", fd, strerror(errno));
+        return 1;
+    }
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    signals_busy();
+    fill_conn(&c, fd);
+    snprintf(c.session_id, sizeof c.session_id, "%s", session_id ? session_id : "");
+    run_session(st, ops, &c);
+    close(fd);
+    return 0;
+}
+
 static int have_listener(void)
 {
     int on = 0;
@@ -210,23 +229,33 @@ static int have_listener(void)
     return getsockopt(SERVICE_LISTEN_FD, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
 }
 
-/* Strip -C FILE and -s from argv; what remains goes to ops->init. */
-static char **parse_args(int argc, char **argv, const char **conf, int *stdio_mode, int *nrest)
+struct service_args {
+    const char *conf;
+    int stdio_mode;
+    int handed_fd;               /* --fd N: serve that connection, then exit */
+    const char *session_id;      /* --session-id: keep the log's session id */
+};
+
+/* Strip -C FILE, -s, --fd N and --session-id ID from argv; what remains
+ * goes to ops->init. */
+static char **parse_args(int argc, char **argv, struct service_args *a, int *nrest)
 {
     char **rest = xcalloc((size_t)argc + 1, sizeof *rest);
     int n = 0;
     rest[n++] = argv[0];
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-C") && i + 1 < argc) *conf = argv[++i];
-        else if (!strncmp(argv[i], "-C", 2) && argv[i][2]) *conf = argv[i] + 2;
-        else if (!strcmp(argv[i], "-s")) *stdio_mode = 1;
+        if (!strcmp(argv[i], "-C") && i + 1 < argc) a->conf = argv[++i];
+        else if (!strncmp(argv[i], "-C", 2) && argv[i][2]) a->conf = argv[i] + 2;
+        else if (!strcmp(argv[i], "-s")) a->stdio_mode = 1;
+        else if (!strcmp(argv[i], "--fd") && i + 1 < argc) a->handed_fd = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--session-id") && i + 1 < argc) a->session_id = argv[++i];
         else rest[n++] = argv[i];
     }
     *nrest = n;
     return rest;
 }
 
-static int start_service(const struct service_ops *ops, int stdio_mode, int nrest, char **rest)
+static int start_service(const struct service_ops *ops, const struct service_args *a, int nrest, char **rest)
 {
     struct store *st = NULL;
     int rc = store_open(&st, 0);
@@ -240,26 +269,28 @@ static int start_service(const struct service_ops *ops, int stdio_mode, int nres
         store_close(st);
         return 1;
     }
-    if (stdio_mode) serve_stdio(st, ops);
+    rc = 0;
+    if (a->handed_fd >= 0) rc = serve_handed(st, ops, a->handed_fd, a->session_id);
+    else if (a->stdio_mode) serve_stdio(st, ops);
     else serve_loop(st, ops);
     if (ops->shutdown) ops->shutdown(st);
     store_close(st);
-    return 0;
+    return rc;
 }
 
 int service_main(int argc, char **argv, const struct service_ops *ops)
 {
-    const char *conf = CONFIG_DEFAULT_PATH;
-    int stdio_mode = 0, nrest = 0;
-    char **rest = parse_args(argc, argv, &conf, &stdio_mode, &nrest);
+    struct service_args a = { CONFIG_DEFAULT_PATH, 0, -1, NULL };
+    int nrest = 0;
+    char **rest = parse_args(argc, argv, &a, &nrest);
     char err[CONFIG_ERR_MAX];
-    if (config_load(conf, err, sizeof err) < 0) {
+    if (config_load(a.conf, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         free(rest);
         return EXIT_CONFIG;
     }
     log_init(ops->name);
-    if (!stdio_mode && !have_listener()) {
+    if (!a.stdio_mode && a.handed_fd < 0 && !have_listener()) {
         fprintf(stderr, "%s: no listening socket on fd %d: start me from master, or with -s to serve stdin\n",
                 ops->name, SERVICE_LISTEN_FD);
         free(rest);
@@ -271,7 +302,7 @@ int service_main(int argc, char **argv, const struct service_ops *ops)
     /* A client that goes away must not kill us with SIGPIPE mid-transaction. */
     signal(SIGPIPE, SIG_IGN);
     signals_idle();
-    int rc = start_service(ops, stdio_mode, nrest, rest);
+    int rc = start_service(ops, &a, nrest, rest);
     free(rest);
     return rc;
 }

@@ -8,7 +8,12 @@
  * after master_max_uses connections (master replaces it).
  *
  * For tests and debugging a service can also be run without master:
- *   <cmd> -C satchel.conf -s   (serve one session on stdin/stdout)  */
+ *   <cmd> -C satchel.conf -s   (serve one session on stdin/stdout)
+ * A service process may hand a connection it accepted to another program
+ * by exec (imapd -> imapd-session after login):
+ *   <cmd> -C satchel.conf --fd N [--session-id ID] [args]
+ * serves the connected socket N (which keeps the log's session id), then
+ * exits; master sees the same pid go on and end. */
 #ifndef SATCHEL_SERVICE_H
 #define SATCHEL_SERVICE_H
 #include <sys/socket.h>

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <openssl/rand.h>
+#include <sys/random.h>
 
 struct dbspec {
     const char *file;
@@ -149,7 +149,7 @@ void store_txn_abort(DB_TXN *txn)
 void store_retry_pause(int attempt)
 {
     unsigned r;
-    if (RAND_bytes((unsigned char *)&r, sizeof r) != 1) r = (unsigned)getpid();
+    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r) r = (unsigned)getpid();
     long max_us = 200L << (attempt < 6 ? attempt : 6);
     struct timespec ts = { 0, (long)(r % (unsigned long)max_us) * 1000L };
     nanosleep(&ts, NULL);
@@ -174,7 +174,7 @@ void store_random_hex(char *out, size_t nbytes)
 {
     unsigned char b[64];
     if (nbytes > sizeof b) nbytes = sizeof b;
-    if (RAND_bytes(b, (int)nbytes) != 1) {
+    if (getrandom(b, nbytes, 0) != (ssize_t)nbytes) {
         /* Fall back on time and pid: uniqueness, not secrecy, matters. */
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);

@@ -24,8 +24,8 @@ BUILD = os.path.abspath(os.environ.get("SATCHEL_BUILD", os.path.join(SRC, "build
 
 
 def binary(name):
-    """Path of a built program: master, imapd, lmtpd, syncd, satchelctl."""
-    sub = {"satchelctl": "ctl"}.get(name, name)
+    """Path of a built program: master, imapd, imapd-session, lmtpd, syncd, satchelctl."""
+    sub = {"satchelctl": "ctl", "imapd-session": "imapd"}.get(name, name)
     return os.path.join(BUILD, sub, name)
 
 

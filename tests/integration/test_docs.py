@@ -81,8 +81,18 @@ def test_every_subcommand_described():
         assert entries, f"man/satchelctl.8 does not describe '{cmd}'"
 
 
+MAN_DIR = os.path.join(SRC, "man")
+PAGES = sorted(os.path.join(MAN_DIR, f) for f in os.listdir(MAN_DIR) if re.search(r"\.[58]$", f))
+PROGRAMS = ["master", "imapd", "imapd-session", "lmtpd", "satchelctl"]
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_every_program_has_a_page(program):
+    assert os.path.exists(os.path.join(MAN_DIR, program + ".8")), f"man/{program}.8 is missing"
+
+
 @pytest.mark.skipif(not shutil.which("groff"), reason="groff not installed")
-@pytest.mark.parametrize("page", [CONF_MAN, CTL_MAN])
+@pytest.mark.parametrize("page", PAGES, ids=os.path.basename)
 def test_pages_render_without_warnings(page):
     r = subprocess.run(["groff", "-man", "-ww", "-z", page], capture_output=True, text=True, timeout=30)
     assert r.returncode == 0 and r.stderr == "", r.stderr
