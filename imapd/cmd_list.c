@@ -190,8 +190,14 @@ static void gather(struct session *s, const struct list_req *rq, struct tree *t)
     struct gather_rock g = {s, t};
     char prefix[STORE_MAX_NAME];
     snprintf(prefix, sizeof prefix, "user/%s", s->userid);
+    /* Other users' mailboxes: only those shared with us or with anyone
+     * (the store's grant index), unless an admin, who sees them all. */
     int others = pattern_reaches(rq, "Other Users/");
-    store_mailbox_list(s->st, others ? "user/" : prefix, gather_cb, &g);
+    store_mailbox_list(s->st, others && s->is_admin ? "user/" : prefix, gather_cb, &g);
+    if (others && !s->is_admin) {
+        store_mailbox_list_granted(s->st, s->userid, gather_cb, &g);
+        store_mailbox_list_granted(s->st, "anyone", gather_cb, &g);
+    }
     if (pattern_reaches(rq, "Shared Folders/")) store_mailbox_list(s->st, "shared/", gather_cb, &g);
     /* Subscriptions are needed for \Subscribed, SUBSCRIBED selection and LSUB. */
     char key[300];

@@ -85,7 +85,8 @@ void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
     time_t now = time(NULL);
     struct tm tm;
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", localtime_r(&now, &tm));
-    fprintf(out, "%s %s[%d] %s:%s: %s\n", stamp, service_name, (int)getpid(), lname[lvl], ctx, text);
+    /* "level: text", or "level: session=.. user=..: text" with a context. */
+    fprintf(out, "%s %s[%d] %s:%s%s %s\n", stamp, service_name, (int)getpid(), lname[lvl], ctx, *ctx ? ":" : "", text);
     fflush(out);
 }
 

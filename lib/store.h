@@ -105,6 +105,11 @@ int store_mailbox_rename(struct store *st, const char *oldname, const char *newn
  * name order.  A non-zero return from cb stops the walk and is returned. */
 typedef int (*store_mailbox_cb)(const struct mailbox_info *mb, void *rock);
 int store_mailbox_list(struct store *st, const char *prefix, store_mailbox_cb cb, void *rock);
+/* The mailboxes whose ACL names grantee (a user, or "anyone"), other than
+ * the grantee's own: what LIST must look at for other users' mailboxes
+ * without visiting every mailbox in the store.  A superset: callers still
+ * check the rights. */
+int store_mailbox_list_granted(struct store *st, const char *grantee, store_mailbox_cb cb, void *rock);
 int store_mailbox_set_acl(struct store *st, const char *name, const char *acl);
 int store_mailbox_set_specialuse(struct store *st, const char *name, const char *specialuse);
 /* Moves the mailbox's message files to another partition, online. */

@@ -38,6 +38,7 @@ static const struct dbspec specs[SDB__COUNT] = {
     [SDB_KV_SEEN] = { "kv_seen.db", DB_BTREE, 0, 1 },
     [SDB_KV_DUPLICATE] = { "kv_duplicate.db", DB_BTREE, 0, 1 },
     [SDB_KV_ANNOTATION] = { "kv_annotation.db", DB_BTREE, 0, 1 },
+    [SDB_ACLGRANTS] = { "aclgrants.db", DB_BTREE, 0, 1 },
 };
 
 const char *store_strerror(int err)
@@ -384,6 +385,8 @@ int store_open(struct store **out, int flags)
         }
     }
     for (int d = 0; !r && d < SDB__COUNT; d++) r = open_db(st, d);
+    /* A store from before the grant index: master fills it at start-up. */
+    if (!r && (flags & STORE_OPEN_RECOVER)) r = store_aclidx_ensure(st);
     if (r) {
         store_close(st);
         return r;

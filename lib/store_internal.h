@@ -30,7 +30,7 @@
 enum store_db {
     SDB_MAILBOXES, SDB_MBREC, SDB_RECORDS, SDB_MODSEQ, SDB_FILES, SDB_CACHE,
     SDB_QUOTA, SDB_REPLOG, SDB_KV_SUBS, SDB_KV_SEEN, SDB_KV_DUPLICATE,
-    SDB_KV_ANNOTATION, SDB__COUNT
+    SDB_KV_ANNOTATION, SDB_ACLGRANTS, SDB__COUNT
 };
 
 struct guidlist { struct { char guid[STORE_GUID_HEXLEN + 1]; char partition[64]; } *v; size_t n, alloc; };
@@ -71,6 +71,15 @@ int store_db_get(struct store *st, enum store_db d, DB_TXN *txn, const void *k, 
 int store_db_put(struct store *st, enum store_db d, DB_TXN *txn, const void *k, size_t klen,
                  const void *v, size_t vlen, uint32_t flags);
 int store_db_del(struct store *st, enum store_db d, DB_TXN *txn, const void *k, size_t klen);
+
+/* ---- the ACL grant index (store_aclindex.c) ---- */
+/* Keeps aclgrants.db in step with a mailbox whose name or ACL changed:
+ * before is the record as it was (NULL: created), after as it is now
+ * (NULL: deleted), in the same transaction. */
+int store_aclidx_update(struct store *st, DB_TXN *txn, const struct mailbox_info *before,
+                        const struct mailbox_info *after);
+/* Builds the index when it has never been built (stores made before it). */
+int store_aclidx_ensure(struct store *st);
 
 /* The database of a key/value table, or -1 (store_kv.c). */
 int store_kv_db(enum store_kv_table t);
@@ -151,6 +160,11 @@ int store_file_find(struct store *st, DB_TXN *txn, const char *guid, char *parti
 /* Hard-link or copy a message file between partitions. created set if new. */
 int store_file_clone(struct store *st, const char *guid, const char *from, const char *to, int *created);
 int store_fsync_dir(const char *dir);
+/* The cache blob of a message staged by this process and not yet written:
+ * put into txn when guid is that message (a mailbox transaction appending
+ * it, at finish); _done once such a transaction committed. */
+int store_cache_pending_put(struct store *st, DB_TXN *txn, const char *guid);
+void store_cache_pending_done(const char *guid);
 
 /* ---- deleting all records of a mailbox (store_txn.c) ---- */
 void guidlist_add(struct guidlist *l, const char *guid, const char *partition);

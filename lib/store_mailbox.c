@@ -82,6 +82,7 @@ static int create_txn(struct store *st, DB_TXN *txn, void *rock)
                          a->mb.uniqueid, STORE_UNIQUEID_LEN, DB_NOOVERWRITE);
     if (r) return r;
     r = store_mbrec_put(st, txn, &a->mb);
+    if (!r) r = store_aclidx_update(st, txn, NULL, &a->mb);
     if (!r && a->mb.quotaroot[0]) {
         /* A user's INBOX gets the default limits when its root is new. */
         int64_t sl = -1, ml = -1;
@@ -219,6 +220,8 @@ static int locked_txn(struct store *st, DB_TXN *txn, void *rock)
     op->gc.n = 0;
     r = op->fn(st, txn, op);
     if (!r && !op->gone && !op->unchanged) r = store_mbrec_put(st, txn, &op->mb);
+    /* A rename, an ACL change or a delete moves the mailbox's grants. */
+    if (!r && !op->unchanged) r = store_aclidx_update(st, txn, &cur, op->gone ? NULL : &op->mb);
     return r;
 }
 

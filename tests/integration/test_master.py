@@ -131,7 +131,7 @@ class Run:
         a probe connection would make master start a process)."""
         self.suite.start(wait=False)
         self.proc = self.suite.proc
-        assert wait_until(lambda: "master[%d] notice:: ready" % self.proc.pid in self.log()
+        assert wait_until(lambda: "master[%d] notice: ready" % self.proc.pid in self.log()
                           or self.proc.poll() is not None, 15), self.output()
         assert self.proc.poll() is None, self.output()
         return self.proc

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include "test_store_util.h"
+#include "store_internal.h"   /* to empty the ACL grant index */
 
 struct fx { struct tstore_dirs d; struct store *st; };
 
@@ -539,6 +540,52 @@ static void test_rename_keeps_uniqueid(void **state)
     assert_verify_clean(f->st);
 }
 
+/* How many mailboxes the grant index gives grantee. */
+static int granted(struct store *st, const char *grantee)
+{
+    int n = 0;
+    assert_int_equal(store_mailbox_list_granted(st, grantee, count_cb, &n), STORE_OK);
+    return n;
+}
+
+static void test_acl_grant_index(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(store_mailbox_create(f->st, "user/alice/Share", NULL, NULL, NULL), STORE_OK);
+    assert_int_equal(store_mailbox_create(f->st, "user/alice/Private", NULL, NULL, NULL), STORE_OK);
+    assert_int_equal(granted(f->st, "bob"), 0);
+    assert_int_equal(store_mailbox_set_acl(f->st, "user/alice/Share", "alice\tlrswipkxtea\tbob\tlr\tanyone\tl"),
+                     STORE_OK);
+    assert_int_equal(granted(f->st, "bob"), 1);
+    assert_int_equal(granted(f->st, "anyone"), 1);
+    assert_int_equal(granted(f->st, "alice"), 0);      /* the owner is not indexed */
+    assert_int_equal(granted(f->st, "bo"), 0);         /* whole identifiers only */
+    /* A rename moves the grants; the index names the new mailbox. */
+    assert_int_equal(store_mailbox_rename(f->st, "user/alice/Share", "user/alice/Team"), STORE_OK);
+    assert_int_equal(granted(f->st, "bob"), 1);
+    struct buf v = BUF_INIT;
+    assert_int_equal(store_db_get(f->st, SDB_ACLGRANTS, NULL, "bob\tuser/alice/Team", 19, &v, 0), STORE_OK);
+    assert_int_equal(store_db_get(f->st, SDB_ACLGRANTS, NULL, "bob\tuser/alice/Share", 20, &v, 0), STORE_ENOENT);
+    buf_free(&v);
+    /* Revoking bob leaves anyone. */
+    assert_int_equal(store_mailbox_set_acl(f->st, "user/alice/Team", "alice\tlrswipkxtea\tanyone\tl"), STORE_OK);
+    assert_int_equal(granted(f->st, "bob"), 0);
+    assert_int_equal(granted(f->st, "anyone"), 1);
+    /* A store made before the index: master's start-up builds it. */
+    assert_int_equal(store_mailbox_set_acl(f->st, "user/alice/Private", "carol\tlr"), STORE_OK);
+    u_int32_t count;
+    assert_int_equal(f->st->db[SDB_ACLGRANTS]->truncate(f->st->db[SDB_ACLGRANTS], NULL, &count, DB_AUTO_COMMIT), 0);
+    assert_int_equal(granted(f->st, "carol"), 0);
+    store_close(f->st);
+    assert_int_equal(store_open(&f->st, STORE_OPEN_CREATE | STORE_OPEN_RECOVER), STORE_OK);
+    assert_int_equal(granted(f->st, "carol"), 1);
+    assert_int_equal(granted(f->st, "anyone"), 1);
+    /* Deleting a mailbox drops its grants. */
+    assert_int_equal(store_mailbox_delete(f->st, "user/alice/Team"), STORE_OK);
+    assert_int_equal(granted(f->st, "anyone"), 0);
+    assert_verify_clean(f->st);
+}
+
 static void test_delete(void **state)
 {
     struct fx *f = *state;
@@ -743,6 +790,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_quota, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename_keeps_uniqueid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_acl_grant_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replog, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_timeout, setup, teardown),
