@@ -70,34 +70,9 @@ struct granted { const char *grantee; store_mailbox_cb cb; void *rock; int cbret
 static int granted_txn(struct store *st, DB_TXN *txn, void *rock)
 {
     struct granted *a = rock;
-    DB *db = st->db[SDB_ACLGRANTS];
-    DBC *c;
-    int ret = db->cursor(db, txn, &c, 0);
-    if (ret) return store_dberr(st, ret, "aclgrants cursor");
     char prefix[300];
-    size_t plen = (size_t)snprintf(prefix, sizeof prefix, "%s\t", a->grantee);
-    DBT key = { 0 }, data = { 0 };
-    key.data = prefix;
-    key.size = (u_int32_t)plen;
-    int r = STORE_OK;
-    a->cbret = 0;
-    ret = c->get(c, &key, &data, DB_SET_RANGE);
-    while (ret == 0 && key.size >= plen && !memcmp(key.data, prefix, plen)) {
-        char id[STORE_UNIQUEID_LEN + 1];
-        struct mailbox_info mb;
-        if (data.size == STORE_UNIQUEID_LEN) {
-            memcpy(id, data.data, STORE_UNIQUEID_LEN);
-            id[STORE_UNIQUEID_LEN] = '\0';
-            r = store_mbrec_get(st, txn, id, &mb, 0);
-            if (r == STORE_OK && (a->cbret = a->cb(&mb, a->rock)) != 0) break;
-            if (r && r != STORE_ENOENT) break;
-            r = STORE_OK;
-        }
-        ret = c->get(c, &key, &data, DB_NEXT);
-    }
-    if (!r && ret && ret != DB_NOTFOUND) r = store_dberr(st, ret, "aclgrants list");
-    c->close(c);
-    return r;
+    snprintf(prefix, sizeof prefix, "%s\t", a->grantee);
+    return store_scan_mailboxes(st, txn, SDB_ACLGRANTS, prefix, a->cb, a->rock, &a->cbret);
 }
 
 int store_mailbox_list_granted(struct store *st, const char *grantee, store_mailbox_cb cb, void *rock)

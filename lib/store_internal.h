@@ -72,6 +72,12 @@ int store_db_put(struct store *st, enum store_db d, DB_TXN *txn, const void *k, 
                  const void *v, size_t vlen, uint32_t flags);
 int store_db_del(struct store *st, enum store_db d, DB_TXN *txn, const void *k, size_t klen);
 
+/* Calls cb for each mailbox in index d (SDB_MAILBOXES or SDB_ACLGRANTS:
+ * keys starting with prefix, values uniqueids) until cb returns non-zero
+ * (left in *cbret); store_mailbox.c. */
+int store_scan_mailboxes(struct store *st, DB_TXN *txn, int d, const char *prefix, store_mailbox_cb cb,
+                         void *rock, int *cbret);
+
 /* ---- the ACL grant index (store_aclindex.c) ---- */
 /* Keeps aclgrants.db in step with a mailbox whose name or ACL changed:
  * before is the record as it was (NULL: created), after as it is now

@@ -154,39 +154,45 @@ int store_mailbox_lookup_id(struct store *st, const char *uniqueid, struct mailb
 }
 
 /* ---- list ---- */
-struct mblist { const char *prefix; store_mailbox_cb cb; void *rock; int cbret; };
-
-static int list_txn(struct store *st, DB_TXN *txn, void *rock)
+int store_scan_mailboxes(struct store *st, DB_TXN *txn, int d, const char *prefix, store_mailbox_cb cb,
+                         void *rock, int *cbret)
 {
-    struct mblist *a = rock;
-    DB *db = st->db[SDB_MAILBOXES];
+    DB *db = st->db[d];
     DBC *c;
     int ret = db->cursor(db, txn, &c, 0);
-    if (ret) return store_dberr(st, ret, "mailboxes cursor");
-    size_t plen = strlen(a->prefix);
+    if (ret) return store_dberr(st, ret, "mailbox index cursor");
+    size_t plen = strlen(prefix);
     DBT key = { 0 }, data = { 0 };
-    key.data = (void *)a->prefix;
+    key.data = (void *)prefix;
     key.size = (u_int32_t)plen;
     int r = STORE_OK;
-    a->cbret = 0;
+    *cbret = 0;
     ret = c->get(c, &key, &data, plen ? DB_SET_RANGE : DB_FIRST);
     while (ret == 0) {
-        if (key.size < plen || memcmp(key.data, a->prefix, plen)) break;
+        if (key.size < plen || memcmp(key.data, prefix, plen)) break;
         char id[STORE_UNIQUEID_LEN + 1];
         struct mailbox_info mb;
         if (data.size == STORE_UNIQUEID_LEN) {
             memcpy(id, data.data, STORE_UNIQUEID_LEN);
             id[STORE_UNIQUEID_LEN] = '\0';
             r = store_mbrec_get(st, txn, id, &mb, 0);
-            if (r == STORE_OK && (a->cbret = a->cb(&mb, a->rock)) != 0) break;
+            if (r == STORE_OK && (*cbret = cb(&mb, rock)) != 0) break;
             if (r && r != STORE_ENOENT) break;
             r = STORE_OK;
         }
         ret = c->get(c, &key, &data, DB_NEXT);
     }
-    if (!r && ret && ret != DB_NOTFOUND) r = store_dberr(st, ret, "mailboxes list");
+    if (!r && ret && ret != DB_NOTFOUND) r = store_dberr(st, ret, "mailbox index scan");
     c->close(c);
     return r;
+}
+
+struct mblist { const char *prefix; store_mailbox_cb cb; void *rock; int cbret; };
+
+static int list_txn(struct store *st, DB_TXN *txn, void *rock)
+{
+    struct mblist *a = rock;
+    return store_scan_mailboxes(st, txn, SDB_MAILBOXES, a->prefix, a->cb, a->rock, &a->cbret);
 }
 
 int store_mailbox_list(struct store *st, const char *prefix, store_mailbox_cb cb, void *rock)
