@@ -315,9 +315,11 @@ int store_mailbox_rename(struct store *st, const char *oldname, const char *newn
 }
 
 /* ---- delete ---- */
-/* Removes every record and modseq entry of the mailbox, dropping file
- * references; adds (negative) usage to *bytes / *msgs. */
-static int delete_records(struct store *st, DB_TXN *txn, struct locked_op *op)
+/* Calls fn for each record of op's mailbox, through a write cursor that fn
+ * may use to delete the current record. */
+typedef int record_fn(struct store *st, DB_TXN *txn, struct locked_op *op, DBC *c, const struct msg_record *rec);
+
+static int each_record(struct store *st, DB_TXN *txn, struct locked_op *op, record_fn *fn, const char *what)
 {
     DB *db = st->db[SDB_RECORDS];
     DBC *c;
@@ -333,24 +335,34 @@ static int delete_records(struct store *st, DB_TXN *txn, struct locked_op *op)
         struct msg_record rec;
         rec.uid = get_be32(k + STORE_UNIQUEID_LEN);
         if ((r = msgrec_decode(data.data, data.size, &rec)) != 0) break;
-        if (!(rec.flags & FLAG_EXPUNGED)) {
-            int last = 0;
-            r = store_file_unref(st, txn, rec.guid, op->mb.partition, &last);
-            if (r && r != STORE_ENOENT) break;
-            r = STORE_OK;
-            if (last) guidlist_add(&op->gc, rec.guid, op->mb.partition);
-        }
-        unsigned char mk[MSKEY_LEN];
-        mskey(mk, op->mb.uniqueid, rec.modseq);
-        r = store_db_del(st, SDB_MODSEQ, txn, mk, sizeof mk);
-        if (r && r != STORE_ENOENT) break;
-        r = STORE_OK;
-        if ((ret = c->del(c, 0)) != 0) break;
+        if ((r = fn(st, txn, op, c, &rec)) != 0) break;
         ret = c->get(c, &key, &data, DB_NEXT | DB_RMW);
     }
-    if (!r && ret && ret != DB_NOTFOUND) r = store_dberr(st, ret, "delete records");
+    if (!r && ret && ret != DB_NOTFOUND) r = store_dberr(st, ret, what);
     c->close(c);
     return r;
+}
+
+/* Drops a record, its modseq entry and its file reference. */
+static int delete_record(struct store *st, DB_TXN *txn, struct locked_op *op, DBC *c, const struct msg_record *rec)
+{
+    if (!(rec->flags & FLAG_EXPUNGED)) {
+        int last = 0;
+        int r = store_file_unref(st, txn, rec->guid, op->mb.partition, &last);
+        if (r && r != STORE_ENOENT) return r;
+        if (last) guidlist_add(&op->gc, rec->guid, op->mb.partition);
+    }
+    unsigned char mk[MSKEY_LEN];
+    mskey(mk, op->mb.uniqueid, rec->modseq);
+    int r = store_db_del(st, SDB_MODSEQ, txn, mk, sizeof mk);
+    if (r && r != STORE_ENOENT) return r;
+    int ret = c->del(c, 0);
+    return ret ? store_dberr(st, ret, "delete record") : STORE_OK;
+}
+
+static int delete_records(struct store *st, DB_TXN *txn, struct locked_op *op)
+{
+    return each_record(st, txn, op, delete_record, "delete records");
 }
 
 static int delete_fn(struct store *st, DB_TXN *txn, struct locked_op *op)
@@ -377,35 +389,24 @@ struct mvpart { const char *to; struct guidlist *created; };
  * the transaction), then switch the references in one transaction. */
 static int clone_files(struct store *st, const struct mailbox_info *mb, const char *to, struct guidlist *created);
 
+/* Moves a record's file reference to the new partition. */
+static int move_record(struct store *st, DB_TXN *txn, struct locked_op *op, DBC *c, const struct msg_record *rec)
+{
+    (void)c;
+    const struct mvpart *mv = op->arg;
+    if (rec->flags & FLAG_EXPUNGED) return STORE_OK;
+    int last = 0;
+    int r = store_file_ref(st, txn, rec->guid, mv->to, rec->size);
+    if (!r) r = store_file_unref(st, txn, rec->guid, op->mb.partition, &last);
+    if (r == STORE_ENOENT) r = STORE_OK;
+    if (!r && last) guidlist_add(&op->gc, rec->guid, op->mb.partition);
+    return r;
+}
+
 static int set_partition_fn(struct store *st, DB_TXN *txn, struct locked_op *op)
 {
     const struct mvpart *mv = op->arg;
-    DB *db = st->db[SDB_RECORDS];
-    DBC *c;
-    int ret = db->cursor(db, txn, &c, 0);
-    if (ret) return store_dberr(st, ret, "records cursor");
-    unsigned char k[RECKEY_LEN];
-    reckey(k, op->mb.uniqueid, 0);
-    DBT key = { 0 }, data = { 0 };
-    key.data = k; key.size = sizeof k; key.ulen = sizeof k; key.flags = DB_DBT_USERMEM;
-    int r = STORE_OK;
-    ret = c->get(c, &key, &data, DB_SET_RANGE);
-    while (ret == 0 && key.size == RECKEY_LEN && !memcmp(k, op->mb.uniqueid, STORE_UNIQUEID_LEN)) {
-        struct msg_record rec;
-        rec.uid = get_be32(k + STORE_UNIQUEID_LEN);
-        if ((r = msgrec_decode(data.data, data.size, &rec)) != 0) break;
-        if (!(rec.flags & FLAG_EXPUNGED)) {
-            int last = 0;
-            r = store_file_ref(st, txn, rec.guid, mv->to, rec.size);
-            if (!r) r = store_file_unref(st, txn, rec.guid, op->mb.partition, &last);
-            if (r == STORE_ENOENT) r = STORE_OK;
-            if (r) break;
-            if (last) guidlist_add(&op->gc, rec.guid, op->mb.partition);
-        }
-        ret = c->get(c, &key, &data, DB_NEXT);
-    }
-    if (!r && ret && ret != DB_NOTFOUND) r = store_dberr(st, ret, "move records");
-    c->close(c);
+    int r = each_record(st, txn, op, move_record, "move records");
     if (!r) {
         snprintf(op->mb.partition, sizeof op->mb.partition, "%s", mv->to);
         r = store_replog_put(st, txn, "MAILBOX", op->mb.name, op->mb.uniqueid, op->mb.highestmodseq);
