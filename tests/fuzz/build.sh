@@ -22,7 +22,7 @@ echo "built $out/fuzz_imap_search"
 clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -I"$top/lib" -I"$top/imapd" \
     "$here/fuzz_imap_parse.c" "$top/imapd/parse.c" "$top/lib/buf.c" "$top/lib/prot.c" \
-    "$top/lib/config.c" "$top/lib/log.c" -lssl -lcrypto -lz \
+    "$top/lib/config.c" "$top/lib/log.c" -lz \
     -o "$out/fuzz_imap_parse"
 echo "built $out/fuzz_imap_parse"
 clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
