@@ -84,20 +84,6 @@ static int run_search_map(struct session *s, struct search_prog *prog, struct ma
     return 0;
 }
 
-/* Messages at a time when the cache is needed: the blobs are read in GUID
- * order, one bulk read per run of neighbouring keys, so the larger the
- * chunk, the denser the run (see store_cache_scan). */
-#define CACHE_CHUNK 4096
-
-struct chunk {
-    struct session *s;
-    struct search_prog *prog;
-    struct matches *m;
-    const uint32_t *bidx;
-    struct msg_record *recs;
-    unsigned char *done;
-};
-
 static void add_match(struct matches *m, uint32_t idx, const struct msg_record *rec)
 {
     if (m->n == m->alloc) m->v = xrealloc(m->v, (m->alloc = m->alloc ? m->alloc * 2 : 64) * sizeof *m->v);
@@ -111,25 +97,92 @@ static void add_match(struct matches *m, uint32_t idx, const struct msg_record *
     m->n++;
 }
 
-/* Evaluates message k of the chunk, with its cache blob when given. */
-static void match_one(struct chunk *ch, size_t k, const char *blob, size_t len)
+/* Evaluates the message at sequence index idx, with its cache blob when
+ * given (otherwise the view loads what it needs itself). */
+static void match_rec(struct session *s, struct search_prog *prog, struct matches *m, uint32_t idx,
+                      const struct msg_record *rec, const char *blob, size_t len)
 {
-    struct selected *sel = ch->s->sel;
-    struct msg_record *rec = &ch->recs[k];
+    struct selected *sel = s->sel;
     struct msgview v;
-    msgview_init(&v, ch->s->st, sel->mb.partition, ch->bidx[k] + 1, rec);
+    msgview_init(&v, s->st, sel->mb.partition, idx + 1, rec);
     if (blob) msgview_set_cache(&v, blob, len);
     v.flags = sel_effective_flags(sel, rec);
     v.recent = sel_is_recent(sel, rec->uid) && !sel->readonly;
-    int hit = search_match(ch->prog, &v);
+    int hit = search_match(prog, &v);
     msgview_release(&v);
-    ch->done[k] = 1;
-    if (hit) add_match(ch->m, ch->bidx[k], rec);
+    if (hit) add_match(m, idx, rec);
 }
 
-static int scan_cb(size_t k, const char *blob, size_t len, void *rock)
+/* A record without its 512-byte keyword array: a search that needs the
+ * cache keeps one per message of the mailbox, to read every blob in one
+ * pass in GUID order (see run_search_cached). */
+struct crec {
+    uint32_t idx;             /* sequence index */
+    uint32_t uid, flags;
+    uint32_t kwoff;           /* keywords in the arena; UINT32_MAX: none */
+    uint64_t modseq, createseq, size;
+    time_t internaldate, savedate;
+    char guid[STORE_GUID_HEXLEN + 1];
+    unsigned char done;
+};
+
+struct cached_search {
+    struct session *s;
+    struct search_prog *prog;
+    struct matches *m;
+    struct crec *c;
+    size_t n;
+    struct buf kw;            /* NUL-terminated keyword lists */
+};
+
+static void crec_set(struct cached_search *cs, struct crec *c, uint32_t idx, const struct msg_record *r)
 {
-    match_one(rock, k, blob, len);
+    c->idx = idx;
+    c->uid = r->uid;
+    c->flags = r->flags;
+    c->modseq = r->modseq;
+    c->createseq = r->createseq;
+    c->size = r->size;
+    c->internaldate = r->internaldate;
+    c->savedate = r->savedate;
+    memcpy(c->guid, r->guid, sizeof c->guid);
+    c->guid[STORE_GUID_HEXLEN] = '\0';
+    c->kwoff = UINT32_MAX;
+    if (r->keywords[0] && cs->kw.len < UINT32_MAX / 2) {
+        c->kwoff = (uint32_t)cs->kw.len;
+        buf_append(&cs->kw, r->keywords, strnlen(r->keywords, sizeof r->keywords - 1) + 1);
+    }
+    c->done = 0;
+}
+
+static void crec_get(const struct cached_search *cs, const struct crec *c, struct msg_record *r)
+{
+    r->uid = c->uid;
+    r->flags = c->flags;
+    r->modseq = c->modseq;
+    r->createseq = c->createseq;
+    r->size = c->size;
+    r->internaldate = c->internaldate;
+    r->savedate = c->savedate;
+    memcpy(r->guid, c->guid, sizeof r->guid);
+    r->keywords[0] = '\0';
+    if (c->kwoff != UINT32_MAX) {
+        const char *k = cs->kw.s + c->kwoff;
+        size_t kl = strlen(k);
+        if (kl >= sizeof r->keywords) kl = sizeof r->keywords - 1;
+        memcpy(r->keywords, k, kl);
+        r->keywords[kl] = '\0';
+    }
+}
+
+static int cached_cb(size_t k, const char *blob, size_t len, void *rock)
+{
+    struct cached_search *cs = rock;
+    struct crec *c = &cs->c[k];
+    struct msg_record rec;
+    crec_get(cs, c, &rec);
+    match_rec(cs->s, cs->prog, cs->m, c->idx, &rec, blob, len);
+    c->done = 1;
     return 0;
 }
 
@@ -139,55 +192,81 @@ static int by_idx(const void *a, const void *b)
     return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-/* One chunk: messages with a cached blob in GUID order straight from the
- * bulk reads, then any others (the view falls back on the message file),
- * then the chunk's matches back in sequence order. */
-static int match_chunk(struct chunk *ch, size_t n, int use_cache, const char **guids)
+/* Records of messages [start, start + n) of the map that are not expunged,
+ * in recs/bidx; returns how many, or a negative store error. */
+static long get_batch(struct session *s, uint32_t start, size_t n, uint32_t *uids, uint32_t *bidx,
+                      struct msg_record *recs)
 {
-    size_t first = ch->m->n;
-    memset(ch->done, 0, n);
-    for (size_t k = 0; k < n; k++) {
-        if (!ch->recs[k].uid) ch->done[k] = 1;
-        guids[k] = ch->recs[k].uid ? ch->recs[k].guid : "";
+    struct selected *sel = s->sel;
+    size_t k = 0;
+    for (uint32_t i = start; i < sel->n && i < start + n; i++) {
+        if (sel->msgs[i].flags & FLAG_EXPUNGED) continue;
+        bidx[k] = i;
+        uids[k++] = sel->msgs[i].uid;
     }
-    if (use_cache) {
-        int r = store_cache_scan(ch->s->st, guids, n, scan_cb, ch);
-        if (r != 0 && r != STORE_ENOENT) return r;
+    int r = sel_get_records(s, uids, k, recs);
+    return r ? r : (long)k;
+}
+
+/* A search that reads cache blobs: the blobs are keyed by GUID in one
+ * database for the whole server, so a mailbox's blobs are spread over it
+ * in random order.  Reading them a batch at a time in sequence order costs
+ * a btree descent each; sorted by GUID over the whole mailbox, runs of
+ * neighbours come in bulk reads (store_cache_scan), and only the compact
+ * records (about 100 bytes a message) are kept meanwhile. */
+static int run_search_cached(struct session *s, struct search_prog *prog, struct matches *m)
+{
+    struct selected *sel = s->sel;
+    uint32_t *uids = xmalloc(BATCH * sizeof *uids), *bidx = xmalloc(BATCH * sizeof *bidx);
+    struct msg_record *recs = xmalloc(BATCH * sizeof *recs);
+    struct cached_search cs = { s, prog, m, xmalloc((sel->n ? sel->n : 1) * sizeof *cs.c), 0, BUF_INIT };
+    const char **guids = NULL;
+    int r = 0;
+    for (uint32_t start = 0; start < sel->n && r == 0; start += BATCH) {
+        long got = get_batch(s, start, BATCH, uids, bidx, recs);
+        if (got < 0) { r = (int)got; break; }
+        for (long k = 0; k < got; k++)
+            if (recs[k].uid) crec_set(&cs, &cs.c[cs.n++], bidx[k], &recs[k]);
     }
-    for (size_t k = 0; k < n; k++)
-        if (!ch->done[k]) match_one(ch, k, NULL, 0);
-    /* m->v is still NULL when nothing has matched yet; qsort's base must not be. */
-    if (use_cache && ch->m->n - first > 1)
-        qsort(ch->m->v + first, ch->m->n - first, sizeof *ch->m->v, by_idx);
-    return 0;
+    if (r == 0 && cs.n) {
+        guids = xmalloc(cs.n * sizeof *guids);
+        for (size_t k = 0; k < cs.n; k++) guids[k] = cs.c[k].guid;
+        r = store_cache_scan(s->st, guids, cs.n, cached_cb, &cs);
+        if (r == STORE_ENOENT) r = 0;
+        /* messages without a blob: the view falls back on the message file */
+        for (size_t k = 0; k < cs.n && r == 0; k++) {
+            if (cs.c[k].done) continue;
+            crec_get(&cs, &cs.c[k], recs);
+            match_rec(s, prog, m, cs.c[k].idx, recs, NULL, 0);
+        }
+        /* m->v is still NULL when nothing matched; qsort's base must not be. */
+        if (m->n > 1) qsort(m->v, m->n, sizeof *m->v, by_idx);
+    }
+    free(guids);
+    free(cs.c);
+    buf_free(&cs.kw);
+    free(uids);
+    free(bidx);
+    free(recs);
+    return r;
 }
 
 static int run_search(struct session *s, struct search_prog *prog, struct matches *m)
 {
+    if (search_needs_cache(prog)) return run_search_cached(s, prog, m);
     struct selected *sel = s->sel;
-    int use_cache = search_needs_cache(prog);
-    size_t chunk = use_cache ? CACHE_CHUNK : BATCH;
-    uint32_t *uids = xmalloc(chunk * sizeof *uids), *bidx = xmalloc(chunk * sizeof *bidx);
-    struct msg_record *recs = xmalloc(chunk * sizeof *recs);
-    unsigned char *done = xmalloc(chunk);
-    const char **guids = xmalloc(chunk * sizeof *guids);
-    struct chunk ch = { s, prog, m, bidx, recs, done };
+    uint32_t *uids = xmalloc(BATCH * sizeof *uids), *bidx = xmalloc(BATCH * sizeof *bidx);
+    struct msg_record *recs = xmalloc(BATCH * sizeof *recs);
     int r = 0;
-    for (uint32_t start = 0; start < sel->n && r == 0; start += chunk) {
-        size_t n = 0;
-        for (uint32_t i = start; i < sel->n && i < start + chunk; i++) {
-            if (sel->msgs[i].flags & FLAG_EXPUNGED) continue;
-            bidx[n] = i;
-            uids[n++] = sel->msgs[i].uid;
-        }
-        r = sel_get_records(s, uids, n, recs);
-        if (r == 0) r = match_chunk(&ch, n, use_cache, guids);
+    for (uint32_t start = 0; start < sel->n && r == 0; start += BATCH) {
+        long got = get_batch(s, start, BATCH, uids, bidx, recs);
+        if (got < 0) { r = (int)got; break; }
+        for (long k = 0; k < got; k++)
+            if (recs[k].uid) match_rec(s, prog, m, bidx[k], &recs[k], NULL, 0);
     }
     free(uids);
     free(bidx);
     free(recs);
-    free(done);
-    free(guids);
     return r;
 }
 

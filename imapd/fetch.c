@@ -415,6 +415,26 @@ void fetch_format_flags(uint32_t flags, int recent, const char *keywords, struct
     buf_putc(out, ')');
 }
 
+/* Decimal without printf: FETCH formats several numbers per message, and
+ * vsnprintf cost more than the rest of a FLAGS/UID/SIZE item. */
+static void put_u64(struct buf *out, uint64_t v)
+{
+    char tmp[24];
+    size_t i = sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    buf_append(out, tmp + i, sizeof tmp - i);
+}
+
+/* v (0..99) as two digits, or as a space and a digit when pad is ' '. */
+static void put_2d(char *p, int v, char pad)
+{
+    p[0] = v >= 10 ? (char)('0' + v / 10 % 10) : pad;
+    p[1] = (char)('0' + v % 10);
+}
+
 void fetch_format_internaldate(time_t t, struct buf *out)
 {
     static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -426,8 +446,33 @@ void fetch_format_internaldate(time_t t, struct buf *out)
     char sign = off < 0 ? '-' : '+';
     if (off < 0)
         off = -off;
-    buf_printf(out, "\"%2d-%s-%04d %02d:%02d:%02d %c%02ld%02ld\"", tm.tm_mday, months[tm.tm_mon % 12],
-               tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, sign, off / 60, off % 60);
+    int year = tm.tm_year + 1900;
+    if (year < 0 || year > 9999 || off / 60 > 99) {   /* not representable in date-time: as printf did */
+        buf_printf(out, "\"%2d-%s-%04d %02d:%02d:%02d %c%02ld%02ld\"", tm.tm_mday, months[tm.tm_mon % 12],
+                   year, tm.tm_hour, tm.tm_min, tm.tm_sec, sign, off / 60, off % 60);
+        return;
+    }
+    /* "dd-Mon-yyyy hh:mm:ss +zzzz" with a space-padded day */
+    char d[28];
+    d[0] = '"';
+    put_2d(d + 1, tm.tm_mday, ' ');
+    d[3] = '-';
+    memcpy(d + 4, months[(tm.tm_mon % 12 + 12) % 12], 3);
+    d[7] = '-';
+    put_2d(d + 8, year / 100, '0');
+    put_2d(d + 10, year % 100, '0');
+    d[12] = ' ';
+    put_2d(d + 13, tm.tm_hour, '0');
+    d[15] = ':';
+    put_2d(d + 16, tm.tm_min, '0');
+    d[18] = ':';
+    put_2d(d + 19, tm.tm_sec, '0');
+    d[21] = ' ';
+    d[22] = sign;
+    put_2d(d + 23, (int)(off / 60), '0');
+    put_2d(d + 25, (int)(off % 60), '0');
+    d[27] = '"';
+    buf_append(out, d, sizeof d);
 }
 
 void fetch_emailid(const char *guid, char *out)
@@ -555,7 +600,7 @@ static int render_item(const struct fetch_item *it, struct msgview *v, struct bu
     size_t len;
     char id[32];
     switch (it->kind) {
-    case FI_UID: buf_printf(out, "UID %u", r->uid); break;
+    case FI_UID: buf_appendstr(out, "UID "); put_u64(out, r->uid); break;
     case FI_FLAGS:
         buf_appendstr(out, "FLAGS ");
         fetch_format_flags(v->flags, v->recent, r->keywords, out);
@@ -565,7 +610,7 @@ static int render_item(const struct fetch_item *it, struct msgview *v, struct bu
         buf_appendstr(out, "INTERNALDATE ");
         fetch_format_internaldate(r->internaldate, out);
         break;
-    case FI_RFC822_SIZE: buf_printf(out, "RFC822.SIZE %llu", (unsigned long long)r->size); break;
+    case FI_RFC822_SIZE: buf_appendstr(out, "RFC822.SIZE "); put_u64(out, r->size); break;
     case FI_ENVELOPE: buf_appendstr(out, "ENVELOPE "); put_cache_string(v, it->kind, out); break;
     case FI_BODY: buf_appendstr(out, "BODY "); put_cache_string(v, it->kind, out); break;
     case FI_BODYSTRUCTURE: buf_appendstr(out, "BODYSTRUCTURE "); put_cache_string(v, it->kind, out); break;
@@ -626,7 +671,9 @@ int fetch_render(const struct fetch_req *req, struct msgview *v, const struct fe
     if (!res)
         res = &dummy;
     memset(res, 0, sizeof *res);
-    buf_printf(out, "* %u FETCH (", v->seq);
+    buf_appendstr(out, "* ");
+    put_u64(out, v->seq);
+    buf_appendstr(out, " FETCH (");
     size_t first_len = out->len;
     for (size_t i = 0; i < req->nitems; i++) {
         if (out->len != first_len)

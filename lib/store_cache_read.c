@@ -28,6 +28,7 @@ struct cache_scan {
     size_t bulklen;
     size_t items;           /* entries in the last bulk buffer */
     unsigned single;        /* keys to read one by one before trying bulk again */
+    unsigned backoff;       /* the next such run: doubles while bulk stays sparse */
 };
 
 static int by_guid(const void *a, const void *b, void *guids)
@@ -104,7 +105,9 @@ static int scan_txn(struct store *st, DB_TXN *txn, void *rock)
     struct cache_scan *a = rock;
     DB *db = st->db[SDB_CACHE];
     DBC *c;
-    int ret = db->cursor(db, txn, &c, 0);
+    /* DB_CURSOR_BULK: a DB_SET whose key lies on the leaf page of the
+     * previous operation is answered there, without a descent from the root */
+    int ret = db->cursor(db, txn, &c, DB_CURSOR_BULK);
     if (ret) return store_dberr(st, ret, "cache cursor");
     int r = STORE_OK;
     char kbuf[256];
@@ -134,8 +137,15 @@ static int scan_txn(struct store *st, DB_TXN *txn, void *rock)
         /* dense: fewer descents for the rest; sparse: copy less per descent */
         if (hits >= 8 && a->bulklen < BULK_MAX) r = grow_bulk(a, a->bulklen * 2);
         else if (hits <= 1 && a->bulklen > BULK_MIN) a->bulklen /= 2;
-        /* under a quarter of the buffer wanted: single gets for a while */
-        if (hits * 4 < a->items) a->single = 32;
+        /* under a quarter of the buffer wanted: single gets for a while,
+         * longer each time a probe finds the keys still sparse (a mailbox
+         * among many in cache.db: every probe is a buffer of others' blobs) */
+        if (hits * 4 < a->items) {
+            a->single = a->backoff;
+            if (a->backoff < 4096) a->backoff *= 2;
+        } else {
+            a->backoff = 32;
+        }
     }
     c->close(c);
     return r;
@@ -144,7 +154,7 @@ static int scan_txn(struct store *st, DB_TXN *txn, void *rock)
 int store_cache_scan(struct store *st, const char *const *guids, size_t n, store_cache_cb cb, void *rock)
 {
     if (n == 0) return STORE_OK;
-    struct cache_scan a = { guids, n, xmalloc(n * sizeof(size_t)), 0, cb, rock, 0, NULL, 0, 0, 0 };
+    struct cache_scan a = { guids, n, xmalloc(n * sizeof(size_t)), 0, cb, rock, 0, NULL, 0, 0, 0, 32 };
     /* only valid GUIDs take part: the comparisons assume their length */
     a.n = 0;
     for (size_t i = 0; i < n; i++)

@@ -40,7 +40,7 @@ wait_port() {
 cleanup() {
     [ -n "${DOVECOT_CONF:-}" ] && dovecot -c "$DOVECOT_CONF" stop 2>/dev/null || true
     [ -n "${MASTER_PID:-}" ] && kill "$MASTER_PID" 2>/dev/null && wait "$MASTER_PID" 2>/dev/null || true
-    [ -z "${KEEP:-}" ] && rm -rf "$WORK"
+    [ -n "${KEEP:-}" ] || rm -rf "$WORK"
 }
 
 # WORK=/tmp/<name>.XXXXXX, cleaned up at exit; or, when BENCH_DIR is set,
