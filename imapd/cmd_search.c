@@ -8,9 +8,12 @@
 #include "search.h"
 #include "sort.h"
 #include "thread.h"
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define BATCH 512
 
@@ -97,15 +100,49 @@ static void add_match(struct matches *m, uint32_t idx, const struct msg_record *
     m->n++;
 }
 
+/* Larger message files are mapped by the view as usual. */
+#define READ_MAX (1024 * 1024)
+
+/* Reads a message file whole into fb (reused from message to message).  A
+ * TEXT or BODY search reads every message: for small files, open and read
+ * cost a fraction of mmap, the page faults and the munmap with its TLB
+ * flush.  Returns 0, or -1 when the view should map the file itself. */
+static int read_message(struct session *s, const char *guid, struct buf *fb)
+{
+    char path[4400];
+    store_message_path(s->sel->mb.partition, guid, path, sizeof path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || sb.st_size <= 0 || sb.st_size > READ_MAX) {
+        close(fd);
+        return -1;
+    }
+    size_t want = (size_t)sb.st_size, got = 0;
+    buf_reset(fb);
+    buf_ensure(fb, want);
+    while (got < want) {
+        ssize_t r = read(fd, fb->s + got, want - got);
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    close(fd);
+    if (got != want) return -1;
+    fb->len = got;
+    return 0;
+}
+
 /* Evaluates the message at sequence index idx, with its cache blob when
- * given (otherwise the view loads what it needs itself). */
+ * given (otherwise the view loads what it needs itself), and with its
+ * bytes read ahead when fb is given. */
 static void match_rec(struct session *s, struct search_prog *prog, struct matches *m, uint32_t idx,
-                      const struct msg_record *rec, const char *blob, size_t len)
+                      const struct msg_record *rec, const char *blob, size_t len, struct buf *fb)
 {
     struct selected *sel = s->sel;
     struct msgview v;
     msgview_init(&v, s->st, sel->mb.partition, idx + 1, rec);
     if (blob) msgview_set_cache(&v, blob, len);
+    if (fb && read_message(s, rec->guid, fb) == 0) msgview_set_bytes(&v, fb->s, fb->len);
     v.flags = sel_effective_flags(sel, rec);
     v.recent = sel_is_recent(sel, rec->uid) && !sel->readonly;
     int hit = search_match(prog, &v);
@@ -133,6 +170,7 @@ struct cached_search {
     struct crec *c;
     size_t n;
     struct buf kw;            /* NUL-terminated keyword lists */
+    struct buf *fb;           /* message bytes read ahead, or NULL */
 };
 
 static void crec_set(struct cached_search *cs, struct crec *c, uint32_t idx, const struct msg_record *r)
@@ -181,7 +219,7 @@ static int cached_cb(size_t k, const char *blob, size_t len, void *rock)
     struct crec *c = &cs->c[k];
     struct msg_record rec;
     crec_get(cs, c, &rec);
-    match_rec(cs->s, cs->prog, cs->m, c->idx, &rec, blob, len);
+    match_rec(cs->s, cs->prog, cs->m, c->idx, &rec, blob, len, cs->fb);
     c->done = 1;
     return 0;
 }
@@ -219,7 +257,9 @@ static int run_search_cached(struct session *s, struct search_prog *prog, struct
     struct selected *sel = s->sel;
     uint32_t *uids = xmalloc(BATCH * sizeof *uids), *bidx = xmalloc(BATCH * sizeof *bidx);
     struct msg_record *recs = xmalloc(BATCH * sizeof *recs);
-    struct cached_search cs = { s, prog, m, xmalloc((sel->n ? sel->n : 1) * sizeof *cs.c), 0, BUF_INIT };
+    struct buf fb = BUF_INIT;
+    struct cached_search cs = { s, prog, m, xmalloc((sel->n ? sel->n : 1) * sizeof *cs.c), 0, BUF_INIT,
+                                search_reads_all_bytes(prog) ? &fb : NULL };
     const char **guids = NULL;
     int r = 0;
     for (uint32_t start = 0; start < sel->n && r == 0; start += BATCH) {
@@ -237,7 +277,7 @@ static int run_search_cached(struct session *s, struct search_prog *prog, struct
         for (size_t k = 0; k < cs.n && r == 0; k++) {
             if (cs.c[k].done) continue;
             crec_get(&cs, &cs.c[k], recs);
-            match_rec(s, prog, m, cs.c[k].idx, recs, NULL, 0);
+            match_rec(s, prog, m, cs.c[k].idx, recs, NULL, 0, cs.fb);
         }
         /* m->v is still NULL when nothing matched; qsort's base must not be. */
         if (m->n > 1) qsort(m->v, m->n, sizeof *m->v, by_idx);
@@ -245,6 +285,7 @@ static int run_search_cached(struct session *s, struct search_prog *prog, struct
     free(guids);
     free(cs.c);
     buf_free(&cs.kw);
+    buf_free(&fb);
     free(uids);
     free(bidx);
     free(recs);
@@ -257,13 +298,16 @@ static int run_search(struct session *s, struct search_prog *prog, struct matche
     struct selected *sel = s->sel;
     uint32_t *uids = xmalloc(BATCH * sizeof *uids), *bidx = xmalloc(BATCH * sizeof *bidx);
     struct msg_record *recs = xmalloc(BATCH * sizeof *recs);
+    struct buf fb = BUF_INIT;
+    struct buf *fbp = search_reads_all_bytes(prog) ? &fb : NULL;
     int r = 0;
     for (uint32_t start = 0; start < sel->n && r == 0; start += BATCH) {
         long got = get_batch(s, start, BATCH, uids, bidx, recs);
         if (got < 0) { r = (int)got; break; }
         for (long k = 0; k < got; k++)
-            if (recs[k].uid) match_rec(s, prog, m, bidx[k], &recs[k], NULL, 0);
+            if (recs[k].uid) match_rec(s, prog, m, bidx[k], &recs[k], NULL, 0, fbp);
     }
+    buf_free(&fb);
     free(uids);
     free(bidx);
     free(recs);

@@ -569,6 +569,22 @@ int search_needs_record(const struct search_prog *p) { return p->root.cost >= CO
 int search_needs_cache(const struct search_prog *p) { return p->root.cost >= COST_CACHE; }
 int search_needs_bytes(const struct search_prog *p) { return p->root.cost >= COST_BYTES; }
 
+/* The first key eval() tests under n needs the bytes: children are sorted
+ * by cost, so the first is the cheapest. */
+static int first_needs_bytes(const struct node *n)
+{
+    if (n->cost < COST_BYTES)
+        return 0;
+    switch (n->kind) {
+    case N_AND: case N_OR: case N_NOT:
+        return n->nkids > 0 && first_needs_bytes(&n->kids[0]);
+    default:
+        return 1;
+    }
+}
+
+int search_reads_all_bytes(const struct search_prog *p) { return first_needs_bytes(&p->root); }
+
 /* ---------------- evaluation ---------------- */
 
 void search_fold(const char *s, size_t len, struct buf *out)

@@ -78,6 +78,10 @@ int search_needs_record(const struct search_prog *p);
 /* Does evaluation need the cache / the message bytes for some message? */
 int search_needs_cache(const struct search_prog *p);
 int search_needs_bytes(const struct search_prog *p);
+/* Does evaluation read the message bytes of every message, whatever its
+ * flags and headers (the first key tested needs them)?  The caller may
+ * then load them its own way (msgview_set_bytes). */
+int search_reads_all_bytes(const struct search_prog *p);
 
 /* Utilities shared with SORT/THREAD. */
 /* Is charset acceptable (UTF-8, US-ASCII, case-insensitive)? */
