@@ -17,10 +17,10 @@
 #define BUILT_KEY "\tbuilt"     /* no grantee is empty: cannot clash */
 #define BUILD_BATCH 500         /* mailboxes per transaction when building */
 
-typedef int grant_fn(struct store *st, DB_TXN *txn, const char *key, const struct mailbox_info *mb);
+typedef int grant_fn(struct store *st, DB_TXN *txn, const char *key, const struct mailbox_info *mb, void *rock);
 
 /* Calls fn for the key of each grantee in mb's ACL ("id\trights\t..."). */
-static int each_grant(struct store *st, DB_TXN *txn, const struct mailbox_info *mb, grant_fn *fn)
+static int each_grant(struct store *st, DB_TXN *txn, const struct mailbox_info *mb, grant_fn *fn, void *rock)
 {
     char owner[256] = "";
     store_mailbox_owner(mb->name, owner, sizeof owner);
@@ -33,7 +33,7 @@ static int each_grant(struct store *st, DB_TXN *txn, const struct mailbox_info *
         char key[STORE_MAX_NAME + 300];
         if (idlen && idlen < 256 && !(strlen(owner) == idlen && !strncmp(p, owner, idlen))) {
             snprintf(key, sizeof key, "%.*s\t%s", (int)idlen, p, mb->name);
-            int r = fn(st, txn, key, mb);
+            int r = fn(st, txn, key, mb, rock);
             if (r) return r;
         }
         if (!end) break;
@@ -42,14 +42,16 @@ static int each_grant(struct store *st, DB_TXN *txn, const struct mailbox_info *
     return STORE_OK;
 }
 
-static int put_grant(struct store *st, DB_TXN *txn, const char *key, const struct mailbox_info *mb)
+static int put_grant(struct store *st, DB_TXN *txn, const char *key, const struct mailbox_info *mb, void *rock)
 {
+    (void)rock;
     return store_db_put(st, SDB_ACLGRANTS, txn, key, strlen(key), mb->uniqueid, STORE_UNIQUEID_LEN, 0);
 }
 
-static int del_grant(struct store *st, DB_TXN *txn, const char *key, const struct mailbox_info *mb)
+static int del_grant(struct store *st, DB_TXN *txn, const char *key, const struct mailbox_info *mb, void *rock)
 {
     (void)mb;
+    (void)rock;
     int r = store_db_del(st, SDB_ACLGRANTS, txn, key, strlen(key));
     return r == STORE_ENOENT ? STORE_OK : r;
 }
@@ -59,9 +61,53 @@ int store_aclidx_update(struct store *st, DB_TXN *txn, const struct mailbox_info
 {
     if (before && after && !strcmp(before->name, after->name) && !strcmp(before->acl, after->acl))
         return STORE_OK;
-    int r = before ? each_grant(st, txn, before, del_grant) : STORE_OK;
-    if (!r && after) r = each_grant(st, txn, after, put_grant);
+    int r = before ? each_grant(st, txn, before, del_grant, NULL) : STORE_OK;
+    if (!r && after) r = each_grant(st, txn, after, put_grant, NULL);
     return r;
+}
+
+/* ---- checking (store_verify.c) ---- */
+struct check { const char *grantee; size_t glen; int named; int missing; char first[STORE_MAX_NAME + 300]; };
+
+static int check_present(struct store *st, DB_TXN *txn, const char *key, const struct mailbox_info *mb, void *rock)
+{
+    (void)mb;
+    struct check *k = rock;
+    struct buf v = BUF_INIT;
+    int r = store_db_get(st, SDB_ACLGRANTS, txn, key, strlen(key), &v, 0);
+    buf_free(&v);
+    if (r == STORE_ENOENT) {
+        if (!k->missing++) snprintf(k->first, sizeof k->first, "%s", key);
+        return STORE_OK;
+    }
+    return r;
+}
+
+int store_aclidx_check_mailbox(struct store *st, DB_TXN *txn, const struct mailbox_info *mb, char *missing,
+                               size_t len)
+{
+    struct check k = { 0 };
+    int r = each_grant(st, txn, mb, check_present, &k);
+    if (r) return -r;
+    if (k.missing) snprintf(missing, len, "%s", k.first);
+    return k.missing;
+}
+
+static int check_named(struct store *st, DB_TXN *txn, const char *key, const struct mailbox_info *mb, void *rock)
+{
+    (void)st;
+    (void)txn;
+    (void)mb;
+    struct check *k = rock;
+    if (!strncmp(key, k->grantee, k->glen) && key[k->glen] == '\t') k->named = 1;
+    return STORE_OK;
+}
+
+int store_aclidx_grants(struct store *st, const struct mailbox_info *mb, const char *grantee)
+{
+    struct check k = { grantee, strlen(grantee), 0, 0, "" };
+    each_grant(st, NULL, mb, check_named, &k);
+    return k.named;
 }
 
 /* ---- listing ---- */
@@ -116,7 +162,7 @@ static int build_txn(struct store *st, DB_TXN *txn, void *rock)
             id[STORE_UNIQUEID_LEN] = '\0';
             struct mailbox_info mb;
             r = store_mbrec_get(st, txn, id, &mb, 0);
-            if (r == STORE_OK) r = each_grant(st, txn, &mb, put_grant);
+            if (r == STORE_OK) r = each_grant(st, txn, &mb, put_grant, NULL);
             if (r == STORE_ENOENT) r = STORE_OK;
             if (r) break;
         }

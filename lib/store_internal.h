@@ -84,6 +84,12 @@ int store_scan_mailboxes(struct store *st, DB_TXN *txn, int d, const char *prefi
  * (NULL: deleted), in the same transaction. */
 int store_aclidx_update(struct store *st, DB_TXN *txn, const struct mailbox_info *before,
                         const struct mailbox_info *after);
+/* For verify: how many of mb's grants are missing from the index (the
+ * first one's key in missing), or a negative STORE_E* code; and whether
+ * mb's ACL gives an index entry to grantee. */
+int store_aclidx_check_mailbox(struct store *st, DB_TXN *txn, const struct mailbox_info *mb, char *missing,
+                               size_t len);
+int store_aclidx_grants(struct store *st, const struct mailbox_info *mb, const char *grantee);
 /* Builds the index when it has never been built (stores made before it). */
 int store_aclidx_ensure(struct store *st);
 

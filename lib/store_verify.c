@@ -405,6 +405,38 @@ static void check_orphan(void *arg, const char *part, const char *dir, const cha
     problem(v, "orphan file %s/%s (no index entry)", dir, name);
 }
 
+/* An aclgrants.db entry names a mailbox by its current name whose ACL
+ * names the grantee. */
+static int check_grant_entry(struct vstate *v, const DBT *key, const DBT *data)
+{
+    char k[STORE_MAX_NAME + 300], id[STORE_UNIQUEID_LEN + 1];
+    snprintf(k, sizeof k, "%.*s", (int)key->size, (const char *)key->data);
+    char *tab = strchr(k, '\t');
+    if (tab == k) return STORE_OK;                      /* the index's own bookkeeping */
+    if (!tab || data->size != STORE_UNIQUEID_LEN) { problem(v, "ACL grant index: malformed entry %s", k); return STORE_OK; }
+    *tab = 0;
+    memcpy(id, data->data, STORE_UNIQUEID_LEN);
+    id[STORE_UNIQUEID_LEN] = '\0';
+    struct ment *e = smap_find(&v->ids, id, 0);
+    const struct mailbox_info *mb = e ? &v->mbs[e->a - 1].mb : NULL;
+    if (!mb || strcmp(mb->name, tab + 1) || !store_aclidx_grants(v->st, mb, k))
+        problem(v, "ACL grant index: %s -> %s is stale (%s)", k, tab + 1,
+                !mb ? "no such mailbox" : strcmp(mb->name, tab + 1) ? "renamed" : "not in its ACL");
+    return STORE_OK;
+}
+
+/* Every grant of every mailbox is in the index, and nothing else is. */
+static int check_acl_grants(struct vstate *v)
+{
+    for (size_t i = 0; i < v->nmbs; i++) {
+        char missing[STORE_MAX_NAME + 300];
+        int n = store_aclidx_check_mailbox(v->st, v->txn, &v->mbs[i].mb, missing, sizeof missing);
+        if (n < 0) return -n;
+        if (n) problem(v, "mailbox %s: %d ACL grant(s) missing from the index, e.g. %s", v->mbs[i].mb.name, n, missing);
+    }
+    return each_entry(v, SDB_ACLGRANTS, "verify aclgrants", check_grant_entry);
+}
+
 int store_verify(struct store *st, store_verify_report report, void *rock)
 {
     struct vstate v = { .st = st, .report = report, .rock = rock };
@@ -414,6 +446,7 @@ int store_verify(struct store *st, store_verify_report report, void *rock)
     if (!r) r = check_modseq_index(&v);
     if (!r) r = check_files(&v);
     if (!r) r = check_quota(&v);
+    if (!r) r = check_acl_grants(&v);
     if (v.txn) v.txn->commit(v.txn, 0);
     if (!r) walk_objects(check_orphan, &v);
     if (r) problem(&v, "verify stopped early: %s", store_strerror(r));

@@ -576,6 +576,7 @@ static void test_acl_grant_index(void **state)
     u_int32_t count;
     assert_int_equal(f->st->db[SDB_ACLGRANTS]->truncate(f->st->db[SDB_ACLGRANTS], NULL, &count, DB_AUTO_COMMIT), 0);
     assert_int_equal(granted(f->st, "carol"), 0);
+    assert_int_equal(store_verify(f->st, NULL, NULL), 2);     /* both mailboxes' grants missing */
     store_close(f->st);
     assert_int_equal(store_open(&f->st, STORE_OPEN_CREATE | STORE_OPEN_RECOVER), STORE_OK);
     assert_int_equal(granted(f->st, "carol"), 1);
