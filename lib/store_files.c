@@ -193,20 +193,44 @@ static int write_object(struct store *st, const char *pdir, const char *guid, co
     return STORE_OK;
 }
 
-struct cache_put { const char *guid; const char *data; size_t len; };
+/* The cache blob of the message this process staged last, kept until the
+ * first mailbox transaction that appends the message writes it (its
+ * finish, store_cache_pending_put), so a delivery costs one write
+ * transaction instead of two.  One blob is kept: staging another message
+ * first writes a blob still pending in a transaction of its own (IMAP
+ * MULTIAPPEND stages every message before appending any). */
+static struct {
+    char guid[STORE_GUID_HEXLEN + 1];
+    struct buf blob;
+    int pending;
+} staged_cache;
 
 static int cache_put_txn(struct store *st, DB_TXN *txn, void *rock)
 {
-    struct cache_put *a = rock;
-    struct buf blob = BUF_INIT;
-    int r = store_db_get(st, SDB_CACHE, txn, a->guid, STORE_GUID_HEXLEN, &blob, 0);
-    if (r == STORE_ENOENT) {
-        buf_reset(&blob);
-        message_parse(a->data, a->len, &blob);   /* -1 still leaves a usable blob */
-        r = store_db_put(st, SDB_CACHE, txn, a->guid, STORE_GUID_HEXLEN, blob.s ? blob.s : "", blob.len, 0);
-    }
-    buf_free(&blob);
+    (void)rock;
+    return store_db_put(st, SDB_CACHE, txn, staged_cache.guid, STORE_GUID_HEXLEN,
+                        staged_cache.blob.s ? staged_cache.blob.s : "", staged_cache.blob.len, 0);
+}
+
+/* A blob still pending goes in its own non-syncing transaction: the
+ * durable commit that references the message flushes the log past it. */
+static int cache_flush_pending(struct store *st)
+{
+    if (!staged_cache.pending) return STORE_OK;
+    int r = store_run_txn_nosync(st, cache_put_txn, NULL);
+    if (!r) staged_cache.pending = 0;
     return r;
+}
+
+int store_cache_pending_put(struct store *st, DB_TXN *txn, const char *guid)
+{
+    if (!staged_cache.pending || strcmp(staged_cache.guid, guid)) return STORE_OK;
+    return cache_put_txn(st, txn, NULL);
+}
+
+void store_cache_pending_done(const char *guid)
+{
+    if (staged_cache.pending && !strcmp(staged_cache.guid, guid)) staged_cache.pending = 0;
 }
 
 int store_stage_message(struct store *st, const char *partition, const char *data, size_t len,
@@ -217,23 +241,18 @@ int store_stage_message(struct store *st, const char *partition, const char *dat
     if (!partition || !*partition) partition = config_string(CONF_DEFAULTPARTITION);
     const char *pdir = config_partition(partition);
     if (!pdir || strlen(partition) >= sizeof out->partition) return STORE_EINVAL;
+    int r = cache_flush_pending(st);
+    if (r) return r;
     if (sha1_hex(data, len, out->guid)) return STORE_EIO;
     snprintf(out->partition, sizeof out->partition, "%s", partition);
     out->size = len;
-    int r = write_object(st, pdir, out->guid, data, len, &out->created);
+    /* Parsed once, before any lock is taken. */
+    buf_reset(&staged_cache.blob);
+    message_parse(data, len, &staged_cache.blob);   /* -1 still leaves a usable blob */
+    r = write_object(st, pdir, out->guid, data, len, &out->created);
     if (r) return r;
-    /* The cache entry rides in its own non-syncing transaction: the durable
-     * commit that will reference the message flushes the log past it. */
-    struct cache_put a = { out->guid, data, len };
-    r = store_run_txn_nosync(st, cache_put_txn, &a);
-    if (r) {
-        if (out->created) {
-            char path[4400];
-            store_message_path(partition, out->guid, path, sizeof path);
-            unlink(path);
-        }
-        return r;
-    }
+    memcpy(staged_cache.guid, out->guid, sizeof staged_cache.guid);
+    staged_cache.pending = 1;
     return STORE_OK;
 }
 
@@ -377,6 +396,8 @@ void store_file_gc(struct store *st, const char *guid, const char *partition)
 {
     struct gc_rock a = { guid, partition, 0 };
     int r = store_run_txn_nosync(st, gc_txn, &a);
+    /* A staging nobody appended: its blob need not be written any more. */
+    if (!r && a.unlinked) store_cache_pending_done(guid);
     if (r) log_warn("store: could not collect %s on %s: %s (verify will report it)", guid, partition,
                     store_strerror(r));
 }

@@ -374,12 +374,15 @@ static void mbtxn_free(struct mbtxn *t)
     free(t);
 }
 
-/* Key/value entries given with store_mbtxn_kv_put, mailbox record and
+/* Cache blobs of appended messages staged by this process (store_files.c),
+ * key/value entries given with store_mbtxn_kv_put, mailbox record and
  * replication entry, written last so their locks are held only for the
  * commit itself. */
 static int finish(struct mbtxn *t)
 {
     int r = STORE_OK;
+    for (size_t i = 0; i < t->nops && !r; i++)
+        if (t->ops[i].type == OP_APPEND) r = store_cache_pending_put(t->st, t->txn, t->ops[i].msg.guid);
     for (size_t i = 0; i < t->nkv && !r; i++)
         r = store_db_put(t->st, t->kv[i].db, t->txn, t->kv[i].key, strlen(t->kv[i].key), t->kv[i].val,
                          t->kv[i].len, 0);
@@ -408,6 +411,8 @@ int store_mbtxn_commit(struct mbtxn *t)
         for (size_t i = 0; i < t->created.n; i++)
             guidlist_add(&t->st->limbo, t->created.v[i].guid, t->created.v[i].partition);
     } else {
+        for (size_t i = 0; i < t->nops; i++)
+            if (t->ops[i].type == OP_APPEND) store_cache_pending_done(t->ops[i].msg.guid);
         guidlist_gc(t->st, &t->dropped);
         /* Staged on another partition and cloned to ours: the original
          * copy is referenced by nothing now (gc keeps it if it is). */
