@@ -20,110 +20,17 @@
 #include <strings.h>
 #include <zlib.h>
 
-static uint32_t crc_zlib(uint32_t crc, const char *p, size_t len)
+uint32_t msg_blob_crc(const char *p, size_t len)
 {
+    uLong crc = crc32(0L, Z_NULL, 0);
     while (len > 0) {
         uInt n = len > 0x40000000u ? 0x40000000u : (uInt)len;
-        crc = (uint32_t)crc32(crc, (const Bytef *)p, n);
+        crc = crc32(crc, (const Bytef *)p, n);
         p += n;
         len -= n;
     }
-    return crc;
+    return (uint32_t)crc;
 }
-
-#if defined(__x86_64__) && defined(__GNUC__)
-/* Every reader checks the CRC of the whole blob, and a header SEARCH or a
- * FETCH ENVELOPE does little else per message: zlib's table CRC (about
- * 1.4 GB/s here) was a tenth of a SEARCH SUBJECT.  Carry-less
- * multiplication folds the blob 64 bytes at a time into 16 bytes with the
- * same remainder modulo the CRC polynomial ("Fast CRC Computation for
- * Generic Polynomials Using PCLMULQDQ", Gopal et al., Intel 2009); zlib
- * then finishes on those 16 bytes and the unfolded tail, so no Barrett
- * reduction is needed and the result is zlib's by construction. */
-#include <immintrin.h>
-#define CLMUL_FN __attribute__((target("pclmul,sse2")))
-
-/* x * x^D + next (mod P) in the bit-reflected domain, k holding
- * x^(D+32) mod P (low half) and x^(D-32) mod P (high half), each
- * reflected and shifted left by one, as the paper defines them. */
-CLMUL_FN static inline __m128i clmul_fold16(__m128i x, __m128i k, __m128i next)
-{
-    __m128i lo = _mm_clmulepi64_si128(x, k, 0x00);
-    __m128i hi = _mm_clmulepi64_si128(x, k, 0x11);
-    return _mm_xor_si128(_mm_xor_si128(lo, hi), next);
-}
-
-/* Folds p[0..len) (len >= 64), the first four bytes XORed with the zlib
- * start value, into out; returns how many bytes it consumed (a multiple
- * of 16; what is left is under 16 bytes). */
-CLMUL_FN static size_t clmul_fold(const char *p, size_t len, unsigned char out[16])
-{
-    const __m128i k512 = _mm_set_epi64x(0x01c6e41596LL, 0x0154442bd4LL);   /* D = 4 * 128 */
-    const __m128i k128 = _mm_set_epi64x(0x00ccaa009eLL, 0x01751997d0LL);   /* D = 128 */
-    const char *start = p;
-    __m128i a = _mm_loadu_si128((const __m128i *)p);
-    __m128i b = _mm_loadu_si128((const __m128i *)(p + 16));
-    __m128i c = _mm_loadu_si128((const __m128i *)(p + 32));
-    __m128i d = _mm_loadu_si128((const __m128i *)(p + 48));
-    a = _mm_xor_si128(a, _mm_cvtsi32_si128(-1));
-    p += 64;
-    len -= 64;
-    for (; len >= 64; p += 64, len -= 64) {
-        a = clmul_fold16(a, k512, _mm_loadu_si128((const __m128i *)p));
-        b = clmul_fold16(b, k512, _mm_loadu_si128((const __m128i *)(p + 16)));
-        c = clmul_fold16(c, k512, _mm_loadu_si128((const __m128i *)(p + 32)));
-        d = clmul_fold16(d, k512, _mm_loadu_si128((const __m128i *)(p + 48)));
-    }
-    a = clmul_fold16(a, k128, b);
-    a = clmul_fold16(a, k128, c);
-    a = clmul_fold16(a, k128, d);
-    for (; len >= 16; p += 16, len -= 16)
-        a = clmul_fold16(a, k128, _mm_loadu_si128((const __m128i *)p));
-    _mm_storeu_si128((__m128i *)(void *)out, a);
-    return (size_t)(p - start);
-}
-
-static uint32_t crc_clmul(const char *p, size_t len)
-{
-    unsigned char folded[16];
-    size_t used = clmul_fold(p, len, folded);
-    /* zlib's CRC of M equals its CRC, started from ~0, of the folded
-     * remainder followed by the tail (the start value is already in). */
-    uint32_t crc = crc_zlib(0xffffffffu, (const char *)folded, sizeof folded);
-    return crc_zlib(crc, p + used, len - used);
-}
-
-/* 1: the CPU has PCLMULQDQ and the folding agrees with zlib on a test
- * buffer; -1: use zlib; 0: not decided yet. */
-static int clmul_usable(void)
-{
-    static int state;
-    int st = __atomic_load_n(&state, __ATOMIC_RELAXED);
-    if (st == 0) {
-        st = -1;
-        if (__builtin_cpu_supports("pclmul")) {
-            char t[301];
-            for (size_t i = 0; i < sizeof t; i++) t[i] = (char)(i * 151u + 7u);
-            st = 1;
-            for (size_t n = 64; n <= sizeof t && st == 1; n += 13)
-                if (crc_clmul(t, n) != crc_zlib(0, t, n)) st = -1;
-        }
-        __atomic_store_n(&state, st, __ATOMIC_RELAXED);
-    }
-    return st == 1;
-}
-
-uint32_t msg_blob_crc(const char *p, size_t len)
-{
-    if (len >= 64 && clmul_usable()) return crc_clmul(p, len);
-    return crc_zlib(0, p, len);
-}
-#else
-uint32_t msg_blob_crc(const char *p, size_t len)
-{
-    return crc_zlib(0, p, len);
-}
-#endif
 
 uint32_t msg_get_u32(const char *p)
 {
