@@ -82,6 +82,20 @@ static int split_section(const char *spec, size_t len, int binary, struct fetch_
 }
 
 /* "(" header-fld-name *(SP header-fld-name) ")" into it->fields and label. */
+/* A header name in the response label: upper-cased as an atom, the form
+ * clients that compare labels expect, and quoted only when it must be. */
+static void put_field_name(const char *s, size_t len, struct buf *label)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch <= ' ' || ch >= 0x7f || strchr("(){%*\"\\]", ch)) {
+            fetch_format_string(s, len, label);
+            return;
+        }
+    }
+    for (size_t i = 0; i < len; i++) buf_putc(label, (char)toupper((unsigned char)s[i]));
+}
+
 static int parse_field_list(struct lx *l, struct fetch_item *it, struct buf *label)
 {
     size_t n = 0;
@@ -100,7 +114,7 @@ static int parse_field_list(struct lx *l, struct fetch_item *it, struct buf *lab
         it->fields[n] = NULL;
         if (n > 1)
             buf_putc(label, ' ');
-        fetch_format_string(name.s, name.len, label);
+        put_field_name(name.s, name.len, label);
         if (lx_accept(l, ')'))
             break;
         if (!lx_accept(l, ' ')) {

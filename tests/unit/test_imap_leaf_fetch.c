@@ -446,13 +446,16 @@ static void test_sections_partial(void **state)
     }
     /* HEADER.FIELDS / .NOT, echoed label */
     assert_int_equal(render(&m, "BODY.PEEK[HEADER.FIELDS (subject \"X-Extra\")]", 0, &out, &res), 0);
-    v = item(&out, "BODY[HEADER.FIELDS (\"subject\" \"X-Extra\")]", &vl);
+    v = item(&out, "BODY[HEADER.FIELDS (SUBJECT X-EXTRA)]", &vl);
     assert_non_null(v);
     c = literal(v, vl, &n);
     assert_int_equal(n, strlen("Subject: Hello\r\nX-Extra: one\r\n\r\n"));
     assert_memory_equal(c, "Subject: Hello\r\nX-Extra: one\r\n\r\n", n);
+    /* A name that is no atom stays quoted. */
+    assert_int_equal(render(&m, "BODY.PEEK[HEADER.FIELDS (\"X]Y\")]", 0, &out, &res), 0);
+    assert_non_null(item(&out, "BODY[HEADER.FIELDS (\"X]Y\")]", &vl));
     assert_int_equal(render(&m, "BODY.PEEK[HEADER.FIELDS.NOT (From To Subject X-Extra MIME-Version)]<0.14>", 0, &out, &res), 0);
-    v = item(&out, "BODY[HEADER.FIELDS.NOT (\"From\" \"To\" \"Subject\" \"X-Extra\" \"MIME-Version\")]<0>", &vl);
+    v = item(&out, "BODY[HEADER.FIELDS.NOT (FROM TO SUBJECT X-EXTRA MIME-VERSION)]<0>", &vl);
     assert_non_null(v);
     c = literal(v, vl, &n);
     assert_int_equal(n, 14);
