@@ -406,9 +406,10 @@ void store_close(struct store *st)
      * that every call returns at once, and close without syncing. */
     if (st->env && st->panic) st->env->set_flags(st->env, DB_PANIC_ENVIRONMENT, 1);
     /* No flush of the cache either way: every change is in the log, so the
-     * databases are recoverable, and master's checkpoint job writes the
-     * cache out.  A flush here cost each imapd-session and every ending
-     * process two fdatasyncs. */
+     * databases are recoverable (master's start-up always recovers), and
+     * the periodic checkpoint job writes the cache out.  A flush here cost
+     * each imapd-session and every ending process two fdatasyncs, and
+     * could wait for ever on a mutex of a job killed inside the library. */
     for (int d = 0; d < SDB__COUNT; d++)
         if (st->db[d]) st->db[d]->close(st->db[d], DB_NOSYNC);
     if (st->env) st->env->close(st->env, 0);

@@ -400,9 +400,6 @@ int main(int argc, char **argv)
     }
     if (!failed && !m.st) failed = 1;   /* recovery failed while running */
     stop_everything(&m);
-    /* Every service is gone: write the cache out, so that the next start's
-     * recovery has little log to read. */
-    if (m.st && store_checkpoint(m.st, 0) != STORE_OK) log_warn("final checkpoint failed");
     if (m.st) store_close(m.st);
     pidfile_remove();
     mconf_free(&m.mc);

@@ -89,16 +89,22 @@ def test_commands_pipelined_behind_login_are_answered(suite):
 
 
 def test_one_session_id_across_the_handoff(suite):
+    """The lines imapd and imapd-session write for one connection share its
+    session id and pid: an operator can grep one session end to end."""
     c = suite.imap("alice", "alicepw")
     c.select("INBOX")
     c.logout()
     time.sleep(0.3)
-    log = suite.log()
-    started = re.findall(r"session=(\w+)[^\n]*connection from 127\.0\.0\.1", log)
-    assert started, log[-2000:]
-    sid = started[-1]
-    ended = [ln for ln in log.splitlines() if "session ended for alice" in ln]
-    assert ended and f"session={sid}" in ended[-1], (sid, ended)
+    lines = suite.log().splitlines()
+    ended = [ln for ln in lines if "session ended for alice" in ln]
+    assert ended, lines[-20:]
+    m = re.search(r"imapd\[(\d+)\] info: session=(\w+)", ended[-1])
+    assert m, ended[-1]
+    pid, sid = m.groups()
+    mine = [ln for ln in lines if f"session={sid}" in ln]
+    assert any("connection from 127.0.0.1" in ln for ln in mine), mine
+    assert any("login: alice" in ln for ln in mine), mine
+    assert all(f"imapd[{pid}]" in ln for ln in mine), mine
 
 
 def test_connection_limit_counts_handed_over_sessions(suite_factory):
