@@ -434,73 +434,98 @@ static struct msgview *make_views(struct session *s, struct matches *m)
     return views;
 }
 
-void cmd_sort(struct session *s, struct cmd *c)
+/* What SORT and THREAD share: their arguments parsed into a spec holding a
+ * search program, the matches found with their records, views over them
+ * handed to the command's answer, and everything released. */
+struct view_cmd {
+    int (*parse)(const char *args, size_t len, const struct search_env *env, void *spec, struct buf *err);
+    struct search_prog *(*program)(void *spec);
+    void (*answer)(struct session *s, struct cmd *c, void *spec, struct msgview *views, struct matches *m);
+    void (*free_spec)(void *spec);
+    const char *done;            /* "SORT completed" */
+};
+
+static void run_view_cmd(struct session *s, struct cmd *c, const struct view_cmd *vc, void *spec)
 {
     struct imap_parser *ps = &c->ps;
-    struct sort_spec spec;
-    memset(&spec, 0, sizeof spec);
     struct matches m = {0};
     struct buf err = BUF_INIT;
-    int parsed = 0;
     if (!ps_sp(ps)) return;
     struct search_env env;
     fill_env(s, &env);
-    int r = sort_parse(ps->p, (size_t)(ps->end - ps->p), &env, &spec, &err);
+    int r = vc->parse(ps->p, (size_t)(ps->end - ps->p), &env, spec, &err);
     ps_skip_rest(ps);
-    if (r != SEARCH_OK) { parse_error(c, r, &err); goto out; }
-    parsed = 1;
+    if (r != SEARCH_OK) {
+        parse_error(c, r, &err);
+        buf_free(&err);
+        return;
+    }
     m.keep_records = 1;
-    r = run_search(s, spec.search, &m);
-    if (r != 0) { cmd_no_store(c, r, 0, s->sel->extname); goto out; }
-    struct msgview *views = make_views(s, &m);
-    size_t *order = xcalloc(m.n ? m.n : 1, sizeof *order);
-    sort_run(&spec, views, m.n, order);
-    struct buf out = BUF_INIT;
-    buf_appendstr(&out, "* SORT");
-    for (size_t i = 0; i < m.n; i++) buf_printf(&out, " %u", id_of(s, &m.v[order[i]], c->uid));
-    buf_appendstr(&out, "\r\n");
-    sess_write(s, out.s, out.len);
-    buf_free(&out);
-    for (size_t i = 0; i < m.n; i++) msgview_release(&views[i]);
-    free(views);
-    free(order);
-    cmd_ok(c, "SORT completed");
-out:
-    if (parsed) sort_spec_free(&spec);
+    r = run_search(s, vc->program(spec), &m);
+    if (r != 0) {
+        cmd_no_store(c, r, 0, s->sel->extname);
+    } else {
+        struct msgview *views = make_views(s, &m);
+        vc->answer(s, c, spec, views, &m);
+        for (size_t i = 0; i < m.n; i++) msgview_release(&views[i]);
+        free(views);
+        cmd_ok(c, "%s", vc->done);
+    }
+    vc->free_spec(spec);
     free_matches(&m);
     buf_free(&err);
 }
 
-void cmd_thread(struct session *s, struct cmd *c)
+static int sort_parse_any(const char *a, size_t n, const struct search_env *env, void *spec, struct buf *err)
 {
-    struct imap_parser *ps = &c->ps;
-    struct thread_spec spec;
-    memset(&spec, 0, sizeof spec);
-    struct matches m = {0};
-    struct buf err = BUF_INIT;
-    int parsed = 0;
-    if (!ps_sp(ps)) return;
-    struct search_env env;
-    fill_env(s, &env);
-    int r = thread_parse(ps->p, (size_t)(ps->end - ps->p), &env, &spec, &err);
-    ps_skip_rest(ps);
-    if (r != SEARCH_OK) { parse_error(c, r, &err); goto out; }
-    parsed = 1;
-    m.keep_records = 1;
-    r = run_search(s, spec.search, &m);
-    if (r != 0) { cmd_no_store(c, r, 0, s->sel->extname); goto out; }
-    struct msgview *views = make_views(s, &m);
+    return sort_parse(a, n, env, spec, err);
+}
+static struct search_prog *sort_program(void *spec) { return ((struct sort_spec *)spec)->search; }
+static void sort_free_any(void *spec) { sort_spec_free(spec); }
+
+static void sort_answer(struct session *s, struct cmd *c, void *spec, struct msgview *views, struct matches *m)
+{
+    size_t *order = xcalloc(m->n ? m->n : 1, sizeof *order);
+    sort_run(spec, views, m->n, order);
     struct buf out = BUF_INIT;
-    buf_appendstr(&out, "* THREAD ");
-    thread_run(spec.alg, views, m.n, c->uid, &out);
+    buf_appendstr(&out, "* SORT");
+    for (size_t i = 0; i < m->n; i++) buf_printf(&out, " %u", id_of(s, &m->v[order[i]], c->uid));
     buf_appendstr(&out, "\r\n");
     sess_write(s, out.s, out.len);
     buf_free(&out);
-    for (size_t i = 0; i < m.n; i++) msgview_release(&views[i]);
-    free(views);
-    cmd_ok(c, "THREAD completed");
-out:
-    if (parsed) thread_spec_free(&spec);
-    free_matches(&m);
-    buf_free(&err);
+    free(order);
+}
+
+void cmd_sort(struct session *s, struct cmd *c)
+{
+    static const struct view_cmd vc = { sort_parse_any, sort_program, sort_answer, sort_free_any, "SORT completed" };
+    struct sort_spec spec;
+    memset(&spec, 0, sizeof spec);
+    run_view_cmd(s, c, &vc, &spec);
+}
+
+static int thread_parse_any(const char *a, size_t n, const struct search_env *env, void *spec, struct buf *err)
+{
+    return thread_parse(a, n, env, spec, err);
+}
+static struct search_prog *thread_program(void *spec) { return ((struct thread_spec *)spec)->search; }
+static void thread_free_any(void *spec) { thread_spec_free(spec); }
+
+static void thread_answer(struct session *s, struct cmd *c, void *spec, struct msgview *views, struct matches *m)
+{
+    struct buf out = BUF_INIT;
+    buf_appendstr(&out, "* THREAD ");
+    thread_run(((struct thread_spec *)spec)->alg, views, m->n, c->uid, &out);
+    buf_appendstr(&out, "\r\n");
+    sess_write(s, out.s, out.len);
+    buf_free(&out);
+}
+
+void cmd_thread(struct session *s, struct cmd *c)
+{
+    static const struct view_cmd vc = { thread_parse_any, thread_program, thread_answer, thread_free_any,
+                                        "THREAD completed" };
+    struct thread_spec spec;
+    memset(&spec, 0, sizeof spec);
+    run_view_cmd(s, c, &vc, &spec);
 }
