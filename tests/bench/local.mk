@@ -2,3 +2,5 @@
 check_PROGRAMS += tests/bench/store
 tests_bench_store_SOURCES = tests/bench/store.c
 tests_bench_store_LDADD = $(SATCHEL_LIBS)
+check_PROGRAMS += tests/bench/lmtp-drive
+tests_bench_lmtp_drive_SOURCES = tests/bench/lmtp-drive.c
