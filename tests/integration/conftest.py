@@ -10,6 +10,7 @@ to ../../build relative to this file.
 """
 import imaplib
 import os
+import shutil
 import signal
 import smtplib
 import socket
@@ -157,6 +158,30 @@ class Suite:
         with self.lmtp() as c:
             c.ehlo("test.example")   # smtplib.LMTP sends LHLO for ehlo()
             return c.sendmail(sender, rcpt, msg)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+@pytest.fixture(autouse=True)
+def drop_data_of_passed_tests(request, tmp_path):
+    """A passed test's directory goes: every store holds a 64 MB Berkeley DB
+    log file and its regions, and a full run would leave some 15 GB behind.
+    A failed test's directory stays for a look at master.out and the log,
+    and so does one whose processes left a sanitizer report."""
+    yield
+    rep = getattr(request.node, "rep_call", None)
+    if rep is None or not rep.passed:
+        return
+    for out in tmp_path.glob("**/master.out"):
+        text = out.read_text(errors="replace")
+        if "Sanitizer" in text or "runtime error:" in text:
+            return
+    shutil.rmtree(tmp_path, ignore_errors=True)
 
 
 @pytest.fixture
