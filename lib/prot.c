@@ -27,6 +27,7 @@ void prot_free(struct prot *p)
     if (p->tls) p->tls->close(p->tls_state);
     if (p->zin) { inflateEnd(p->zin); free(p->zin); }
     if (p->zout) { deflateEnd(p->zout); free(p->zout); }
+    free(p->zraw);
     buf_free(&p->out);
     free(p);
 }
@@ -101,7 +102,7 @@ static ssize_t fill(struct prot *p)
     }
     for (;;) {
         if (!p->zraw_len) {
-            ssize_t r = transport_read(p, p->zraw, sizeof p->zraw);
+            ssize_t r = transport_read(p, p->zraw, PROT_INBUF);
             if (r <= 0) return r;
             p->zraw_len = (size_t)r;
         }
@@ -230,6 +231,7 @@ int prot_start_deflate(struct prot *p)
         p->zin = p->zout = NULL;
         return -1;
     }
+    p->zraw = xmalloc(PROT_INBUF);
     /* Anything already buffered arrived compressed after the client's command. */
     if (p->inpos < p->inlen) {
         size_t n = p->inlen - p->inpos;

@@ -21,7 +21,8 @@ struct prot {
     const struct prot_layer *tls;     /* NULL: plain fd */
     void *tls_state;
     z_stream *zin, *zout;
-    unsigned char zraw[PROT_INBUF];   /* compressed bytes not yet inflated */
+    unsigned char *zraw;              /* compressed bytes not yet inflated (PROT_INBUF;
+                                       * allocated with DEFLATE: idle sessions stay small) */
     size_t zraw_len;
     char in[PROT_INBUF];
     size_t inpos, inlen;
