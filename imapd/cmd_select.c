@@ -20,20 +20,15 @@ static void select_responses(struct session *s)
 {
     struct selected *sel = s->sel;
     const char *kw = sel->keywords.s ? sel->keywords.s : "";
-    sess_printf(s, "* %u EXISTS\r\n", sel->n);
+    sess_printf(s, "* %u EXISTS\r\n", sel->exists_announced);
     if (!(s->enabled & EN_REV2)) sess_printf(s, "* %u RECENT\r\n", sel->readonly ? 0 : sel->nrecent);
     sess_printf(s, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s)\r\n", kw);
     if (sel->readonly)
         sess_printf(s, "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
     else
         sess_printf(s, "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s \\*)] Flags permitted\r\n", kw);
-    if (!(s->enabled & EN_REV2)) {
-        for (uint32_t i = 0; i < sel->n; i++)
-            if (!(sel->msgs[i].flags & FLAG_SEEN)) {
-                sess_printf(s, "* OK [UNSEEN %u] First unseen message\r\n", i + 1);
-                break;
-            }
-    }
+    if (!(s->enabled & EN_REV2) && sel->unseen_seq)
+        sess_printf(s, "* OK [UNSEEN %u] First unseen message\r\n", sel->unseen_seq);
     sess_printf(s, "* OK [UIDVALIDITY %u] UIDs valid\r\n", sel->mb.uidvalidity);
     sess_printf(s, "* OK [UIDNEXT %u] Predicted next UID\r\n", sel->mb.uidnext);
     sess_printf(s, "* OK [HIGHESTMODSEQ %llu] Highest modseq\r\n", (unsigned long long)sel->mb.highestmodseq);

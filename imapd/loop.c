@@ -32,6 +32,7 @@ enum {
     CF_UID = 1 << 0,          /* may follow "UID" */
     CF_NOEXPUNGE = 1 << 1,    /* without UID: no EXPUNGE responses while answering (RFC 3501 7.4.1) */
     CF_NOSYNC = 1 << 2,       /* no change announcements (the command handles it or ends the state) */
+    CF_MAP = 1 << 3,          /* works on the sequence map: read it first if SELECT left it unread */
 };
 
 #define ANY (ST_NOTAUTH | ST_AUTH | ST_SELECTED)
@@ -68,16 +69,16 @@ static const struct cmd_def commands[] = {
     {"GETQUOTAROOT", AUTHED, cmd_getquotaroot, 0},
     {"SETQUOTA", AUTHED, cmd_setquota, 0},
     {"CHECK", ST_SELECTED, cmd_check, 0},
-    {"CLOSE", ST_SELECTED, cmd_close, CF_NOSYNC},
+    {"CLOSE", ST_SELECTED, cmd_close, CF_NOSYNC | CF_MAP},
     {"UNSELECT", ST_SELECTED, cmd_unselect, CF_NOSYNC},
-    {"EXPUNGE", ST_SELECTED, cmd_expunge, CF_UID},
-    {"FETCH", ST_SELECTED, cmd_fetch, CF_UID | CF_NOEXPUNGE},
-    {"STORE", ST_SELECTED, cmd_store, CF_UID | CF_NOEXPUNGE},
-    {"SEARCH", ST_SELECTED, cmd_search, CF_UID | CF_NOEXPUNGE},
-    {"SORT", ST_SELECTED, cmd_sort, CF_UID | CF_NOEXPUNGE},
-    {"THREAD", ST_SELECTED, cmd_thread, CF_UID | CF_NOEXPUNGE},
-    {"COPY", ST_SELECTED, cmd_copy, CF_UID},
-    {"MOVE", ST_SELECTED, cmd_move, CF_UID},
+    {"EXPUNGE", ST_SELECTED, cmd_expunge, CF_UID | CF_MAP},
+    {"FETCH", ST_SELECTED, cmd_fetch, CF_UID | CF_NOEXPUNGE | CF_MAP},
+    {"STORE", ST_SELECTED, cmd_store, CF_UID | CF_NOEXPUNGE | CF_MAP},
+    {"SEARCH", ST_SELECTED, cmd_search, CF_UID | CF_NOEXPUNGE | CF_MAP},
+    {"SORT", ST_SELECTED, cmd_sort, CF_UID | CF_NOEXPUNGE | CF_MAP},
+    {"THREAD", ST_SELECTED, cmd_thread, CF_UID | CF_NOEXPUNGE | CF_MAP},
+    {"COPY", ST_SELECTED, cmd_copy, CF_UID | CF_MAP},
+    {"MOVE", ST_SELECTED, cmd_move, CF_UID | CF_MAP},
 };
 
 static const struct cmd_def *find_command(const char *name)
@@ -157,6 +158,7 @@ static void dispatch(struct session *s, struct buf *raw)
     }
     c.allow_expunge = c.uid || !(def->flags & CF_NOEXPUNGE);
     c.no_sync = (def->flags & CF_NOSYNC) != 0;
+    if ((def->flags & CF_MAP) && sel_ensure_map(s) != 0) goto out;
     def->fn(s, &c);
     if (c.answered) goto out;
 reply:

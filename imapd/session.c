@@ -400,7 +400,7 @@ static void sync_peruser_seen(struct session *s)
 }
 
 /* \Recent: UIDs above what this user last had selected read-write. */
-static void load_recent(struct session *s, struct selected *sel)
+static uint32_t recent_mark(struct session *s, struct selected *sel)
 {
     char key[STORE_MAX_NAME + 300];
     struct buf v = BUF_INIT;
@@ -408,11 +408,53 @@ static void load_recent(struct session *s, struct selected *sel)
     uint32_t last = 0;
     if (store_kv_get(s->st, KV_SEEN, key, &v) == 0 && v.len) last = (uint32_t)strtoul(v.s, NULL, 10);
     buf_free(&v);
-    sel->recent_above = last;
-    if (sel->readonly) return;
-    char val[16];
-    int n = snprintf(val, sizeof val, "%u", sel->mb.uidnext ? sel->mb.uidnext - 1 : 0);
-    if (sel->mb.uidnext - 1 > last) store_kv_put(s->st, KV_SEEN, key, val, (size_t)n);
+    return last;
+}
+
+/* A read-write SELECT takes \Recent for itself: later sessions see the
+ * messages up to now as not recent. */
+static void claim_recent(struct session *s, struct selected *sel)
+{
+    if (sel->readonly || !sel->mb.uidnext || sel->mb.uidnext - 1 <= sel->recent_above) return;
+    char key[STORE_MAX_NAME + 300], val[16];
+    recent_key(s, sel, key, sizeof key);
+    int n = snprintf(val, sizeof val, "%u", sel->mb.uidnext - 1);
+    store_kv_put(s->st, KV_SEEN, key, val, (size_t)n);
+}
+
+/* Every record read now: a shared mailbox with per-user \Seen, or one
+ * whose summary cannot answer. */
+static int open_from_records(struct session *s, struct selected *sel)
+{
+    struct load_rock lr = {sel, BUF_INIT};
+    int r = store_records_map(s->st, sel->mb.uniqueid, &sel->mb, load_cb, &lr);
+    buf_free(&lr.kw);
+    if (r) return r;
+    for (uint32_t i = 0; i < sel->n; i++) {
+        if (sel_is_recent(sel, sel->msgs[i].uid)) sel->nrecent++;
+        if (!sel->unseen_seq && !(sel->msgs[i].flags & FLAG_SEEN)) sel->unseen_seq = i + 1;
+    }
+    sel->exists_announced = sel->n;
+    return 0;
+}
+
+/* The counts from the mailbox summary; the map waits for a command that
+ * needs it (a SELECT followed by STATUS, LIST or another SELECT never
+ * reads it).  *used is 0 when the summary cannot answer. */
+static int open_from_summary(struct session *s, struct selected *sel, int *used)
+{
+    struct mailbox_summary sum;
+    int r = store_mailbox_summary(s->st, sel->mb.uniqueid, sel->recent_above, &sum);
+    *used = !r && sum.mb.summary == STORE_SUMMARY_OK;
+    if (!*used) return r;
+    sel->mb = sum.mb;
+    sel->map_pending = 1;
+    sel->map_uidnext = sum.mb.uidnext;
+    sel->exists_announced = sum.mb.exists;
+    sel->nrecent = sum.nrecent;
+    sel->unseen_seq = sum.unseen_seq;
+    add_keywords(sel, sum.mb.keywords);
+    return 0;
 }
 
 int sel_open(struct session *s, const struct mailbox_info *mb, const char *extname, int readonly,
@@ -423,21 +465,65 @@ int sel_open(struct session *s, const struct mailbox_info *mb, const char *extna
     snprintf(sel->extname, sizeof sel->extname, "%s", extname);
     sel->readonly = readonly;
     load_seen(s, sel);
-    struct load_rock lr = {sel, BUF_INIT};
-    int r = store_records_map(s->st, mb->uniqueid, &sel->mb, load_cb, &lr);
-    buf_free(&lr.kw);
+    sel->recent_above = recent_mark(s, sel);
+    int used = 0, r = sel->peruser_seen ? 0 : open_from_summary(s, sel, &used);
+    if (!r && !used) r = open_from_records(s, sel);
     if (r != 0) {
         sel_free(sel);
         return r;
     }
-    load_recent(s, sel);
-    for (uint32_t i = 0; i < sel->n; i++)
-        if (sel_is_recent(sel, sel->msgs[i].uid)) sel->nrecent++;
+    claim_recent(s, sel);
     sel->seen_modseq = sel->mb.highestmodseq;
     sel->announced_modseq = sel->mb.highestmodseq;
-    sel->exists_announced = sel->n;
     sel->recent_announced = sel->nrecent;
     *out = sel;
+    return 0;
+}
+
+/* The map as the client was told about it at SELECT (seen_modseq): the
+ * messages below the uidnext of then that were live then, with the
+ * modseq of anything changed since lowered to seen_modseq so that the
+ * next session_sync announces it as usual (and the expunges too). */
+struct lazy_rock { struct selected *sel; uint64_t asof; };
+
+static int lazy_cb(const struct msg_mapent *e, void *rock)
+{
+    struct lazy_rock *lr = rock;
+    if (e->uid >= lr->sel->map_uidnext) return 1;   /* new since SELECT: stop */
+    int gone = (e->flags & FLAG_EXPUNGED) != 0;
+    if (gone && e->modseq <= lr->asof) return 0;     /* expunged before SELECT */
+    sel_push(lr->sel, e->uid, gone ? 0 : e->flags, e->modseq < lr->asof ? e->modseq : lr->asof);
+    return 0;
+}
+
+static int session_lost(struct session *s, const char *why)
+{
+    sess_printf(s, "* BYE [UNAVAILABLE] %s\r\n", why);
+    sess_flush(s);
+    s->state = ST_LOGOUT;
+    return -1;
+}
+
+int sel_ensure_map(struct session *s)
+{
+    struct selected *sel = s->sel;
+    if (!sel || !sel->map_pending) return 0;
+    sel->map_pending = 0;
+    struct mailbox_info now;
+    struct lazy_rock lr = {sel, sel->seen_modseq};
+    int r = store_records_map(s->st, sel->mb.uniqueid, &now, lazy_cb, &lr);
+    if (r == 1) r = 0;
+    if (r == STORE_ENOENT) return session_lost(s, "The selected mailbox has been deleted");
+    if (r) {
+        if (r == STORE_EPANIC) store_panicked = 1;
+        log_warn("reading the map of %s: %s", sel->mb.name, store_strerror(r));
+        return session_lost(s, "The mailbox cannot be read now, try again");
+    }
+    if (sel->n != sel->exists_announced) {
+        /* Tombstones of messages expunged since SELECT were purged already. */
+        log_warn("map of %s: %u messages, %u announced", sel->mb.name, sel->n, sel->exists_announced);
+        return session_lost(s, "The mailbox changed too much, please select it again");
+    }
     return 0;
 }
 
@@ -573,13 +659,7 @@ static void send_flag_changes(struct session *s, struct sync_rock *r, uint32_t f
     buf_free(&out);
 }
 
-static int mailbox_gone(struct session *s)
-{
-    sess_printf(s, "* BYE [UNAVAILABLE] The selected mailbox has been deleted\r\n");
-    sess_flush(s);
-    s->state = ST_LOGOUT;
-    return -1;
-}
+static int mailbox_gone(struct session *s) { return session_lost(s, "The selected mailbox has been deleted"); }
 
 int session_sync(struct session *s, int allow_expunge)
 {
@@ -596,6 +676,7 @@ int session_sync(struct session *s, int allow_expunge)
         memcpy(sel->mb.acl, now.acl, sizeof sel->mb.acl);
         if (now.highestmodseq <= sel->seen_modseq && !(allow_expunge && sel->npending)) return 0;
     }
+    if (sel_ensure_map(s) != 0) return -1;
     struct sync_rock r;
     memset(&r, 0, sizeof r);
     r.sel = sel;

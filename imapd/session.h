@@ -56,6 +56,11 @@ struct selected {
     uint64_t announced_modseq;         /* HIGHESTMODSEQ the client was told */
     struct buf keywords;               /* " kw1 kw2" known keywords (FLAGS response) */
     int no_recent;                     /* IMAP4rev2: \\Recent is never shown */
+    /* SELECT answered from the mailbox summary: msgs is read (as of
+     * seen_modseq) by sel_ensure_map when a command first needs it. */
+    int map_pending;
+    uint32_t map_uidnext;              /* uidnext when selected: later uids are new */
+    uint32_t unseen_seq;               /* first unseen message at SELECT (0: none) */
 };
 
 struct session {
@@ -122,6 +127,9 @@ void session_free(struct session *s);
 int sel_open(struct session *s, const struct mailbox_info *mb, const char *extname, int readonly,
              struct selected **out);
 void sel_free(struct selected *sel);
+/* Reads the map of a mailbox selected from its summary (see struct
+ * selected); 0, or -1 when the session must end (BYE sent). */
+int sel_ensure_map(struct session *s);
 /* Index of uid in sel->msgs or -1. */
 long sel_find_uid(const struct selected *sel, uint32_t uid);
 /* Highest UID in the map (0 when empty). */

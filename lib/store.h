@@ -89,6 +89,17 @@ struct mailbox_info {
     uint32_t exists;                  /* live (non-expunged) messages */
     uint64_t size;                    /* bytes of live messages */
     time_t created;
+    /* The summary SELECT answers from without reading every record
+     * (store_summary.c keeps it in each mailbox transaction): */
+    uint8_t summary;                  /* STORE_SUMMARY_* */
+    uint32_t firstunseen;             /* uid of the first live message without \Seen; 0: none */
+    char keywords[1024];              /* " kw1 kw2": every keyword set on a message here */
+};
+/* mailbox_info.summary */
+enum {
+    STORE_SUMMARY_NONE = 0,           /* a record from before summaries: rebuilt at its next change */
+    STORE_SUMMARY_OK = 1,
+    STORE_SUMMARY_KEYWORDS_FULL = 2,  /* firstunseen is right; keywords overflowed the list */
 };
 
 int store_mailbox_create(struct store *st, const char *name, const char *partition /* NULL: default */,
@@ -205,6 +216,21 @@ struct msg_mapent {
 typedef int (*store_map_cb)(const struct msg_mapent *e, void *rock);
 int store_records_map(struct store *st, const char *uniqueid, struct mailbox_info *out,
                       store_map_cb cb, void *rock);
+
+/* What SELECT reports, from one snapshot, without reading every record:
+ * the mailbox record, the live messages with a uid above recent_above
+ * (\Recent for the caller), and the sequence number of the first message
+ * without \Seen (0: none).  When out->mb.summary is STORE_SUMMARY_NONE
+ * only out->mb is set: the caller reads the records instead.  Costs
+ * reading the records above recent_above and those on the shorter side
+ * of the first unseen message. */
+struct mailbox_summary {
+    struct mailbox_info mb;
+    uint32_t nrecent;
+    uint32_t unseen_seq;
+};
+int store_mailbox_summary(struct store *st, const char *uniqueid, uint32_t recent_above,
+                          struct mailbox_summary *out);
 
 /* Message bytes, mapped read-only. */
 struct msgmap { const char *data; size_t len; void *priv; size_t maplen; };

@@ -108,6 +108,9 @@ void mbrec_encode(const struct mailbox_info *mb, struct buf *out)
     ser_u32(out, mb->exists);
     ser_u64(out, mb->size);
     ser_u64(out, (uint64_t)mb->created);
+    ser_u8(out, mb->summary);
+    ser_u32(out, mb->firstunseen);
+    ser_str(out, mb->keywords);
 }
 
 int mbrec_decode(const char *data, size_t len, struct mailbox_info *mb)
@@ -130,6 +133,11 @@ int mbrec_decode(const char *data, size_t len, struct mailbox_info *mb)
     mb->exists = de_u32(&d);
     mb->size = de_u64(&d);
     mb->created = (time_t)de_u64(&d);
+    if (!d.bad && d.left) {   /* records written before summaries end here */
+        mb->summary = de_u8(&d);
+        mb->firstunseen = de_u32(&d);
+        de_str(&d, mb->keywords, sizeof mb->keywords);
+    }
     return d.bad ? STORE_EIO : STORE_OK;
 }
 

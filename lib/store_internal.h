@@ -146,6 +146,18 @@ int store_name_get(struct store *st, DB_TXN *txn, const char *name, char *unique
 int store_valid_name(const char *name);
 const char *store_partition_dir(const char *partition);
 
+/* ---- the mailbox summary (store_summary.c) ---- */
+/* A message of mb changed inside txn: it was live without \Seen
+ * (was_unseen) and is now (now_unseen); keywords are the ones it carries
+ * now (NULL: none).  Updates mb->firstunseen and mb->keywords. */
+int store_summary_note(struct store *st, DB_TXN *txn, struct mailbox_info *mb, uint32_t uid, int was_unseen,
+                       int now_unseen, const char *keywords);
+/* Computes the summary of mb from all its records. */
+int store_summary_rebuild(struct store *st, DB_TXN *txn, struct mailbox_info *mb);
+void store_summary_add_keywords(struct mailbox_info *mb, const char *kw);
+/* Is every keyword of kw in mb's list? (verify) */
+int store_summary_keywords_listed(const struct mailbox_info *mb, const char *kw);
+
 /* ---- mailbox writer locks (store_lock.c) ---- */
 int store_lock_mailbox(struct store *st, const char *uniqueid, int *fd_out);
 void store_unlock_mailbox(int fd);

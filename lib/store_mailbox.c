@@ -116,6 +116,7 @@ int store_mailbox_create(struct store *st, const char *name, const char *partiti
     mb->uidnext = 1;
     mb->highestmodseq = 1;   /* the creation itself */
     mb->createdmodseq = 1;
+    mb->summary = STORE_SUMMARY_OK;   /* empty: nothing unseen, no keywords */
     int r = store_run_txn(st, create_txn, &a);
     if (!r && out) *out = a.mb;
     return r;

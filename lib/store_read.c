@@ -187,3 +187,66 @@ int store_record_get(struct store *st, const char *uniqueid, uint32_t uid, struc
     struct recget a = { uniqueid, uid, out };
     return store_run_snapshot(st, record_get_txn, &a);
 }
+
+/* ---- what SELECT reports, without the sequence map ---- */
+
+struct livecount { uint32_t below; uint32_t n; };
+
+static int each_live(struct recscan *a, uint32_t uid, const char *data, size_t len)
+{
+    struct livecount *lc = a->rock;
+    if (uid >= lc->below) { a->cbret = 1; return STORE_OK; }
+    const unsigned char *p = (const unsigned char *)data;
+    if (len < 5 || p[0] != STORE_FMT_V1) return STORE_EIO;
+    if (!(get_be32(p + 1) & FLAG_EXPUNGED)) lc->n++;
+    return STORE_OK;
+}
+
+/* Live messages with from <= uid < below, in txn's snapshot. */
+static int count_live(struct store *st, DB_TXN *txn, const char *uniqueid, uint32_t from, uint32_t below,
+                      uint32_t *n)
+{
+    struct livecount lc = { below, 0 };
+    struct recscan a = { uniqueid, from, 0, NULL, NULL, &lc, 0, NULL };
+    int r = from < below ? scan_records(st, txn, &a, each_live) : STORE_OK;
+    *n = lc.n;
+    return r;
+}
+
+struct summary_arg { const char *uniqueid; uint32_t recent_above; struct mailbox_summary *out; };
+
+static int summary_txn(struct store *st, DB_TXN *txn, void *rock)
+{
+    struct summary_arg *a = rock;
+    struct mailbox_summary *out = a->out;
+    struct mailbox_info *mb = &out->mb;
+    int r = store_mbrec_get(st, txn, a->uniqueid, mb, 0);
+    if (r || mb->summary == STORE_SUMMARY_NONE) return r;
+    uint32_t n = 0;
+    /* \Recent: the messages above the mark, counted from the mark up:
+     * usually few, and all of them (no reading) when there is no mark. */
+    if (!a->recent_above) out->nrecent = mb->exists;
+    else if ((r = count_live(st, txn, a->uniqueid, a->recent_above + 1, mb->uidnext, &n)) != 0) return r;
+    else out->nrecent = n;
+    /* The first unseen message's number: the live messages before it,
+     * counted from whichever end of the uid range is nearer. */
+    uint32_t fu = mb->firstunseen;
+    if (!fu) out->unseen_seq = 0;
+    else if (fu - 1 <= mb->uidnext - fu) {
+        if ((r = count_live(st, txn, a->uniqueid, 1, fu, &n)) != 0) return r;
+        out->unseen_seq = n + 1;
+    } else {
+        if ((r = count_live(st, txn, a->uniqueid, fu, mb->uidnext, &n)) != 0) return r;
+        out->unseen_seq = n <= mb->exists ? mb->exists - n + 1 : 1;
+    }
+    return STORE_OK;
+}
+
+int store_mailbox_summary(struct store *st, const char *uniqueid, uint32_t recent_above,
+                          struct mailbox_summary *out)
+{
+    if (!uniqueid || strlen(uniqueid) != STORE_UNIQUEID_LEN) return STORE_ENOENT;
+    memset(out, 0, sizeof *out);
+    struct summary_arg a = { uniqueid, recent_above, out };
+    return store_run_snapshot(st, summary_txn, &a);
+}

@@ -140,6 +140,7 @@ static int add_record(struct mbtxn *t, const char *guid, uint64_t size, uint32_t
     snprintf(rec.keywords, sizeof rec.keywords, "%s", keywords ? keywords : "");
     r = rec_put(t, &rec, DB_NOOVERWRITE);
     if (!r) r = modseq_move(t, rec.uid, 0, rec.modseq);
+    if (!r) r = store_summary_note(t->st, t->txn, &t->mb, rec.uid, 0, !(rec.flags & FLAG_SEEN), rec.keywords);
     if (r) return r;
     t->mb.uidnext++;
     t->mb.highestmodseq = rec.modseq;
@@ -193,12 +194,14 @@ static int do_flags(struct mbtxn *t, struct op *op, struct msg_record *out)
     uint32_t flags = op->flags & FLAG_SYSTEM_MASK;
     if (rec.flags != flags || strcmp(rec.keywords, op->rec.keywords)) {
         uint64_t old = rec.modseq;
+        int was_unseen = !(rec.flags & FLAG_SEEN);
         rec.flags = flags;
         snprintf(rec.keywords, sizeof rec.keywords, "%s", op->rec.keywords);
         rec.modseq = t->mb.highestmodseq + 1;
         t->failed = 1;
         r = rec_put(t, &rec, 0);
         if (!r) r = modseq_move(t, rec.uid, old, rec.modseq);
+        if (!r) r = store_summary_note(t->st, t->txn, &t->mb, rec.uid, was_unseen, !(flags & FLAG_SEEN), rec.keywords);
         if (r) return r;
         t->failed = 0;
         t->mb.highestmodseq = rec.modseq;
@@ -231,6 +234,7 @@ static int do_expunge(struct mbtxn *t, struct op *op)
     tomb.savedate = t->now;   /* expunge time, for tombstone expiry */
     r = rec_put(t, &tomb, 0);
     if (!r) r = modseq_move(t, rec.uid, rec.modseq, tomb.modseq);
+    if (!r) r = store_summary_note(t->st, t->txn, &t->mb, rec.uid, !(rec.flags & FLAG_SEEN), 0, NULL);
     if (r) return r;
     t->failed = 0;
     t->mb.highestmodseq = tomb.modseq;
@@ -381,6 +385,7 @@ static void mbtxn_free(struct mbtxn *t)
 static int finish(struct mbtxn *t)
 {
     int r = STORE_OK;
+    if (t->nops && t->mb.summary == STORE_SUMMARY_NONE) r = store_summary_rebuild(t->st, t->txn, &t->mb);
     for (size_t i = 0; i < t->nops && !r; i++)
         if (t->ops[i].type == OP_APPEND) r = store_cache_pending_put(t->st, t->txn, t->ops[i].msg.guid);
     for (size_t i = 0; i < t->nkv && !r; i++)

@@ -60,7 +60,7 @@ static void smap_free(struct smap *m)
 }
 
 /* ---- state ---- */
-struct mbent { struct mailbox_info mb; uint32_t exists; uint64_t size; };
+struct mbent { struct mailbox_info mb; uint32_t exists; uint64_t size; uint32_t firstunseen; };
 
 struct vstate {
     struct store *st;
@@ -178,6 +178,11 @@ static void check_record(struct vstate *v, struct mbent *m, const struct msg_rec
                 (unsigned long long)rec->modseq);
     buf_free(&val);
     if (rec->flags & FLAG_EXPUNGED) return;
+    /* Records come in uid order: the first unseen one met is the lowest. */
+    if (!(rec->flags & FLAG_SEEN) && !m->firstunseen) m->firstunseen = rec->uid;
+    if (mb->summary == STORE_SUMMARY_OK && !store_summary_keywords_listed(mb, rec->keywords))
+        problem(v, "mailbox %s: uid %u keywords \"%s\" missing from the mailbox's keyword list", mb->name,
+                rec->uid, rec->keywords);
     m->exists++;
     m->size += rec->size;
     char k[256];
@@ -218,6 +223,9 @@ static int check_records(struct vstate *v)
         if (m->exists != m->mb.exists || m->size != m->mb.size)
             problem(v, "mailbox %s: counters say %u messages / %llu bytes, records say %u / %llu", m->mb.name,
                     m->mb.exists, (unsigned long long)m->mb.size, m->exists, (unsigned long long)m->size);
+        if (m->mb.summary != STORE_SUMMARY_NONE && m->firstunseen != m->mb.firstunseen)
+            problem(v, "mailbox %s: summary says the first unseen message is uid %u, records say %u", m->mb.name,
+                    m->mb.firstunseen, m->firstunseen);
     }
     return r;
 }

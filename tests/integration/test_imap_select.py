@@ -113,3 +113,91 @@ def test_noop_and_check(suite):
     st, lines = r.cmd("CHECK")
     assert " OK " in st and "* 2 EXISTS" in lines
     r.close()
+
+
+def test_select_counts_come_from_the_mailbox_summary(suite):
+    """SELECT answers EXISTS, RECENT, UNSEEN and FLAGS without reading every
+    message (the mailbox summary kept by each change): the figures must be
+    those the messages give, after seen/unseen changes, keywords and
+    expunges made by another session."""
+    for i in range(6):
+        suite.deliver(["alice@example.com"], msg(f"m{i}"))
+    b = Raw(suite.imap_port).login("alice", "alicepw")
+    b.cmd("SELECT INBOX")
+    b.cmd("STORE 1:3 +FLAGS.SILENT (\\Seen)")
+    b.cmd("STORE 5 +FLAGS.SILENT ($Work)")
+    a = Raw(suite.imap_port).login("alice", "alicepw")
+    st, out = select_lines(a, "EXAMINE INBOX")
+    assert "* 6 EXISTS" in out and "* OK [UNSEEN 4]" in out
+    assert "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)" in out
+    # Expunging seen messages before it moves the first unseen message's
+    # number; seeing it moves the mark to the next unseen message.
+    b.cmd("STORE 1:2 +FLAGS.SILENT (\\Deleted)")
+    b.cmd("EXPUNGE")
+    b.cmd("STORE 2 +FLAGS.SILENT (\\Seen)")       # was message 4
+    st, out = select_lines(a, "EXAMINE INBOX")
+    assert "* 4 EXISTS" in out and "* OK [UNSEEN 3]" in out
+    st, lines = a.cmd("FETCH 3 (UID FLAGS)")
+    assert lines == ["* 3 FETCH (UID 5 FLAGS ($Work))"]
+    # Nothing unseen: no UNSEEN at all.
+    b.cmd("STORE 1:* +FLAGS.SILENT (\\Seen)")
+    st, out = select_lines(a, "EXAMINE INBOX")
+    assert "[UNSEEN" not in out
+    # A message marked unseen again below the others becomes the first.
+    b.cmd("STORE 1 -FLAGS.SILENT (\\Seen)")
+    st, out = select_lines(a, "EXAMINE INBOX")
+    assert "* OK [UNSEEN 1]" in out
+    a.close()
+    b.close()
+    assert suite.ctl("verify").returncode == 0
+
+
+def test_map_read_after_select_sees_changes_made_in_between(suite):
+    """The message map is read at the first command that needs it, as of the
+    SELECT: what changed in between is announced as any other change."""
+    for i in range(4):
+        suite.deliver(["alice@example.com"], msg(f"m{i}"))
+    a = Raw(suite.imap_port).login("alice", "alicepw")
+    b = Raw(suite.imap_port).login("alice", "alicepw")
+    st, out = select_lines(a)
+    assert "* 4 EXISTS" in out
+    b.cmd("SELECT INBOX")
+    b.cmd("STORE 3 +FLAGS.SILENT (\\Deleted)")
+    b.cmd("EXPUNGE")
+    b.cmd("UID STORE 4 +FLAGS.SILENT (\\Flagged)")
+    suite.deliver(["alice@example.com"], msg("new"))
+    # SEARCH may not carry EXPUNGE: numbers still count message 3.
+    st, lines = a.cmd("SEARCH FLAGGED")
+    assert "* SEARCH 4" in lines and "* 5 EXISTS" in lines
+    assert not any("EXPUNGE" in l for l in lines)
+    st, lines = a.cmd("NOOP")
+    assert "* 3 EXPUNGE" in lines
+    st, lines = a.cmd("FETCH 1:* (UID FLAGS)")
+    assert [l.split("UID ")[1].split()[0] for l in lines] == ["1", "2", "4", "5"]
+    assert "\\Flagged" in lines[2]
+    a.close()
+    b.close()
+
+
+def test_selected_session_whose_tombstones_were_purged_is_told_to_reselect(suite):
+    """A session that has not read its map since SELECT cannot learn of an
+    expunge whose tombstone is already gone: it ends with a clear BYE rather
+    than numbering messages wrongly."""
+    for i in range(3):
+        suite.deliver(["alice@example.com"], msg(f"m{i}"))
+    a = Raw(suite.imap_port).login("alice", "alicepw")
+    a.cmd("SELECT INBOX")
+    b = Raw(suite.imap_port).login("alice", "alicepw")
+    b.cmd("SELECT INBOX")
+    b.cmd("STORE 2 +FLAGS.SILENT (\\Deleted)")
+    b.cmd("EXPUNGE")
+    b.close()
+    assert suite.ctl("expire", "--age", "0").returncode == 0
+    a.send("T9 FETCH 1:* UID\r\n")
+    line = a.line()
+    assert line.startswith("* BYE [UNAVAILABLE]") and "select it again" in line
+    # The server goes on: a new session sees the two messages.
+    c = Raw(suite.imap_port).login("alice", "alicepw")
+    st, out = select_lines(c)
+    assert "* 2 EXISTS" in out
+    c.close()

@@ -587,6 +587,93 @@ static void test_acl_grant_index(void **state)
     assert_verify_clean(f->st);
 }
 
+static void set_flags(struct store *st, const char *mbox, uint32_t uid, uint32_t flags, const char *kw)
+{
+    struct mbtxn *t;
+    assert_int_equal(store_mbtxn_begin(st, mbox, &t), STORE_OK);
+    assert_int_equal(store_set_flags(t, uid, flags, kw, NULL), STORE_OK);
+    assert_int_equal(store_mbtxn_commit(t), STORE_OK);
+}
+
+static struct mailbox_summary summary_of(struct store *st, const char *uniqueid, uint32_t recent_above)
+{
+    struct mailbox_summary sum;
+    assert_int_equal(store_mailbox_summary(st, uniqueid, recent_above, &sum), STORE_OK);
+    return sum;
+}
+
+/* The mailbox summary follows \Seen, expunges and keywords, SELECT's
+ * counts from it match the records, verify checks it, and a mailbox
+ * record from before summaries gets one at its next change. */
+static void test_mailbox_summary(void **state)
+{
+    struct fx *f = *state;
+    struct mailbox_info mb;
+    assert_int_equal(store_mailbox_create(f->st, "user/bob", NULL, NULL, &mb), STORE_OK);
+    uint32_t u[6];
+    for (int i = 0; i < 6; i++) u[i] = put_msg(f->st, "user/bob", "s", (unsigned)i, NULL);   /* all \Seen */
+    struct mailbox_summary sum = summary_of(f->st, mb.uniqueid, 0);
+    assert_int_equal(sum.mb.summary, STORE_SUMMARY_OK);
+    assert_int_equal(sum.mb.firstunseen, 0);
+    assert_int_equal(sum.unseen_seq, 0);
+    assert_int_equal(sum.nrecent, 6);
+    assert_int_equal(summary_of(f->st, mb.uniqueid, u[3]).nrecent, 2);
+    /* Unseen messages: the lowest one counts, by uid and by position. */
+    set_flags(f->st, "user/bob", u[4], 0, NULL);
+    set_flags(f->st, "user/bob", u[2], 0, "$Label1");
+    sum = summary_of(f->st, mb.uniqueid, 0);
+    assert_int_equal(sum.mb.firstunseen, u[2]);
+    assert_int_equal(sum.unseen_seq, 3);
+    assert_string_equal(sum.mb.keywords, "$Label1");
+    /* Expunging messages before it moves its position, not its uid; the
+     * count is right from the nearer end too (u[4] is past the middle). */
+    struct mbtxn *t;
+    assert_int_equal(store_mbtxn_begin(f->st, "user/bob", &t), STORE_OK);
+    assert_int_equal(store_expunge(t, u[0]), STORE_OK);
+    assert_int_equal(store_mbtxn_commit(t), STORE_OK);
+    sum = summary_of(f->st, mb.uniqueid, 0);
+    assert_int_equal(sum.unseen_seq, 2);
+    assert_int_equal(sum.nrecent, 5);
+    assert_int_equal(summary_of(f->st, mb.uniqueid, u[1]).nrecent, 4);
+    /* Seeing the first unseen one moves to the next unseen (u[4], 4th live). */
+    set_flags(f->st, "user/bob", u[2], FLAG_SEEN, "$Label1 Work");
+    sum = summary_of(f->st, mb.uniqueid, 0);
+    assert_int_equal(sum.mb.firstunseen, u[4]);
+    assert_int_equal(sum.unseen_seq, 4);
+    assert_string_equal(sum.mb.keywords, "$Label1 Work");
+    /* Keywords stay listed after no message carries them (as FLAGS does). */
+    set_flags(f->st, "user/bob", u[2], FLAG_SEEN, NULL);
+    assert_string_equal(summary_of(f->st, mb.uniqueid, 0).mb.keywords, "$Label1 Work");
+    /* Expunging the last unseen message leaves none. */
+    assert_int_equal(store_mbtxn_begin(f->st, "user/bob", &t), STORE_OK);
+    assert_int_equal(store_expunge(t, u[4]), STORE_OK);
+    assert_int_equal(store_mbtxn_commit(t), STORE_OK);
+    assert_int_equal(summary_of(f->st, mb.uniqueid, 0).mb.firstunseen, 0);
+    assert_verify_clean(f->st);
+
+    /* A summary that disagrees with the records is a verify problem. */
+    struct mailbox_info bad;
+    assert_int_equal(store_mailbox_lookup(f->st, "user/bob", &bad), STORE_OK);
+    bad.firstunseen = u[1];
+    assert_int_equal(store_mbrec_put(f->st, NULL, &bad), STORE_OK);
+    assert_int_equal(store_verify(f->st, NULL, NULL), 1);
+
+    /* A record from before summaries: SELECT is told to read the records,
+     * and the next transaction builds the summary. */
+    bad.summary = STORE_SUMMARY_NONE;
+    bad.firstunseen = 0;
+    bad.keywords[0] = '\0';
+    assert_int_equal(store_mbrec_put(f->st, NULL, &bad), STORE_OK);
+    assert_int_equal(summary_of(f->st, mb.uniqueid, 0).mb.summary, STORE_SUMMARY_NONE);
+    set_flags(f->st, "user/bob", u[5], 0, "Late");
+    sum = summary_of(f->st, mb.uniqueid, 0);
+    assert_int_equal(sum.mb.summary, STORE_SUMMARY_OK);
+    assert_int_equal(sum.mb.firstunseen, u[5]);
+    assert_int_equal(sum.unseen_seq, 4);
+    assert_string_equal(sum.mb.keywords, "Late");
+    assert_verify_clean(f->st);
+}
+
 static void test_delete(void **state)
 {
     struct fx *f = *state;
@@ -792,6 +879,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rename_keeps_uniqueid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acl_grant_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mailbox_summary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replog, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_timeout, setup, teardown),

@@ -1,0 +1,156 @@
+/* The mailbox summary: what SELECT reports that would otherwise need every
+ * record read (the first unseen message, the keywords in use), kept in the
+ * mailbox record by the transaction that changes a message.
+ *
+ * Rules, applied to the record's own \Seen flag (per-user \Seen in shared
+ * mailboxes is not summarised: imapd reads the records there):
+ *  - firstunseen is the lowest uid of a live message without \Seen, or 0;
+ *  - a message that becomes unseen below it (or when it is 0) takes its
+ *    place; when the message it names is seen or expunged, the records
+ *    after it are read up to the next unseen one, which is usually the next
+ *    record (mail is read in order) and at worst the rest of the mailbox;
+ *  - keywords only ever grow (as the FLAGS list of Cyrus and Dovecot): a
+ *    keyword that no message carries any more stays listed.  When the list
+ *    is full, summary says so and SELECT reads the records for FLAGS.
+ * A mailbox record from before summaries (STORE_SUMMARY_NONE) gets one
+ * from a full read at its next mailbox transaction. */
+#include "store_internal.h"
+#include <string.h>
+#include <strings.h>
+
+/* Flags of a stored record without decoding the rest (version, flags). */
+static int record_flags(const DBT *data, uint32_t *flags)
+{
+    const unsigned char *p = data->data;
+    if (data->size < 5 || p[0] != STORE_FMT_V1) return STORE_EIO;
+    *flags = get_be32(p + 1);
+    return STORE_OK;
+}
+
+/* Calls each(rock, uid, flags, data) for the records of mb from uid from
+ * on, inside the write transaction, until each returns non-zero (its
+ * value is then returned; 1 means "found, stop" and gives STORE_OK).  The
+ * cursor reads committed data and releases page locks as it moves, so a
+ * long walk does not hold up writers of other mailboxes on shared pages. */
+static int walk_records(struct store *st, DB_TXN *txn, const struct mailbox_info *mb, uint32_t from,
+                        int (*each)(void *rock, uint32_t uid, uint32_t flags, const DBT *data), void *rock)
+{
+    DB *db = st->db[SDB_RECORDS];
+    DBC *c;
+    int ret = db->cursor(db, txn, &c, DB_READ_COMMITTED);
+    if (ret) return store_dberr(st, ret, "summary cursor");
+    unsigned char k[RECKEY_LEN];
+    reckey(k, mb->uniqueid, from);
+    DBT key = { 0 }, data = { 0 };
+    key.data = k; key.size = sizeof k; key.ulen = sizeof k; key.flags = DB_DBT_USERMEM;
+    int r = STORE_OK;
+    ret = c->get(c, &key, &data, DB_SET_RANGE);
+    while (ret == 0 && key.size == RECKEY_LEN && !memcmp(k, mb->uniqueid, STORE_UNIQUEID_LEN)) {
+        uint32_t flags;
+        if ((r = record_flags(&data, &flags)) != 0) break;
+        int e = each(rock, get_be32(k + STORE_UNIQUEID_LEN), flags, &data);
+        if (e) { r = e == 1 ? STORE_OK : e; break; }
+        ret = c->get(c, &key, &data, DB_NEXT);
+    }
+    if (!r && ret && ret != DB_NOTFOUND) r = store_dberr(st, ret, "summary walk");
+    c->close(c);
+    return r;
+}
+
+static int is_unseen(uint32_t flags) { return !(flags & (FLAG_SEEN | FLAG_EXPUNGED)); }
+
+static int find_unseen(void *rock, uint32_t uid, uint32_t flags, const DBT *data)
+{
+    (void)data;
+    if (!is_unseen(flags)) return 0;
+    *(uint32_t *)rock = uid;
+    return 1;
+}
+
+/* Is the keyword kw (n bytes) in the space-separated list? (Keywords
+ * compare without regard to case, RFC 3501 2.3.2.) */
+static int list_has(const char *list, const char *kw, size_t n)
+{
+    for (const char *p = list; *p;) {
+        while (*p == ' ') p++;
+        const char *e = p;
+        while (*e && *e != ' ') e++;
+        if ((size_t)(e - p) == n && strncasecmp(p, kw, n) == 0) return 1;
+        p = e;
+    }
+    return 0;
+}
+
+void store_summary_add_keywords(struct mailbox_info *mb, const char *kw)
+{
+    for (const char *p = kw ? kw : ""; *p;) {
+        while (*p == ' ') p++;
+        const char *e = p;
+        while (*e && *e != ' ') e++;
+        size_t n = (size_t)(e - p), len = strlen(mb->keywords);
+        if (n && !list_has(mb->keywords, p, n)) {
+            if (len + 1 + n >= sizeof mb->keywords) {
+                mb->summary = STORE_SUMMARY_KEYWORDS_FULL;
+            } else {
+                if (len) mb->keywords[len++] = ' ';
+                memcpy(mb->keywords + len, p, n);
+                mb->keywords[len + n] = '\0';
+            }
+        }
+        p = e;
+    }
+}
+
+int store_summary_keywords_listed(const struct mailbox_info *mb, const char *kw)
+{
+    for (const char *p = kw ? kw : ""; *p;) {
+        while (*p == ' ') p++;
+        const char *e = p;
+        while (*e && *e != ' ') e++;
+        if (e > p && !list_has(mb->keywords, p, (size_t)(e - p))) return 0;
+        p = e;
+    }
+    return 1;
+}
+
+int store_summary_note(struct store *st, DB_TXN *txn, struct mailbox_info *mb, uint32_t uid, int was_unseen,
+                       int now_unseen, const char *keywords)
+{
+    if (mb->summary == STORE_SUMMARY_NONE) return STORE_OK;   /* rebuilt at the end of the transaction */
+    store_summary_add_keywords(mb, keywords);
+    if (now_unseen) {
+        if (!mb->firstunseen || uid < mb->firstunseen) mb->firstunseen = uid;
+        return STORE_OK;
+    }
+    if (!was_unseen || uid != mb->firstunseen) return STORE_OK;
+    uint32_t next = 0;
+    int r = walk_records(st, txn, mb, uid + 1, find_unseen, &next);
+    if (!r) mb->firstunseen = next;
+    return r;
+}
+
+struct rebuild { struct mailbox_info *mb; };
+
+static int rebuild_one(void *rock, uint32_t uid, uint32_t flags, const DBT *data)
+{
+    struct mailbox_info *mb = ((struct rebuild *)rock)->mb;
+    if (flags & FLAG_EXPUNGED) return 0;
+    if (is_unseen(flags) && !mb->firstunseen) mb->firstunseen = uid;
+    struct msg_record rec;
+    rec.uid = uid;
+    int r = msgrec_decode(data->data, data->size, &rec);
+    if (r) return r;
+    store_summary_add_keywords(mb, rec.keywords);
+    return 0;
+}
+
+int store_summary_rebuild(struct store *st, DB_TXN *txn, struct mailbox_info *mb)
+{
+    mb->summary = STORE_SUMMARY_OK;
+    mb->firstunseen = 0;
+    mb->keywords[0] = '\0';
+    struct rebuild rb = { mb };
+    int r = walk_records(st, txn, mb, 0, rebuild_one, &rb);
+    if (r) mb->summary = STORE_SUMMARY_NONE;
+    return r;
+}
