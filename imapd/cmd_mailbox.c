@@ -388,6 +388,21 @@ static int count_cb(const struct msg_record *rec, void *rock)
     return 0;
 }
 
+/* The counts kept in the mailbox summary (\Recent: the messages above the
+ * user's mark).  mb is replaced by the summary's snapshot; when it has no
+ * summary (mb->summary NONE), the caller reads the records. */
+static int counts_from_summary(struct session *s, struct mailbox_info *mb, struct count_rock *cr)
+{
+    struct mailbox_summary sum;
+    int r = store_mailbox_summary(s->st, mb->uniqueid, cr->recent_above, 0, &sum);
+    if (r) return r;
+    *mb = sum.mb;
+    cr->unseen = sum.mb.unseen;
+    cr->deleted = sum.mb.deleted;
+    cr->recent = sum.nrecent;
+    return STORE_OK;
+}
+
 int status_write(struct session *s, const struct mailbox_info *mbin, const char *ext, unsigned items)
 {
     struct mailbox_info mb = *mbin;
@@ -407,7 +422,9 @@ int status_write(struct session *s, const struct mailbox_info *mbin, const char 
         if (store_kv_get(s->st, KV_SEEN, key, &v) == 0 && v.len) cr.recent_above = (uint32_t)strtoul(v.s, NULL, 10);
         buf_free(&v);
         cr.seen = &seen;
-        int r = store_records(s->st, mb.uniqueid, 1, &mb, count_cb, &cr);
+        int r = cr.peruser ? STORE_OK : counts_from_summary(s, &mb, &cr);
+        if (r == STORE_OK && (cr.peruser || mb.summary == STORE_SUMMARY_NONE))
+            r = store_records(s->st, mb.uniqueid, 1, &mb, count_cb, &cr);
         if (r != 0) { seqset_free(&seen); return r; }
     }
     seqset_free(&seen);

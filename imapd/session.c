@@ -444,7 +444,7 @@ static int open_from_records(struct session *s, struct selected *sel)
 static int open_from_summary(struct session *s, struct selected *sel, int *used)
 {
     struct mailbox_summary sum;
-    int r = store_mailbox_summary(s->st, sel->mb.uniqueid, sel->recent_above, &sum);
+    int r = store_mailbox_summary(s->st, sel->mb.uniqueid, sel->recent_above, 1, &sum);
     *used = !r && sum.mb.summary == STORE_SUMMARY_OK;
     if (!*used) return r;
     sel->mb = sum.mb;

@@ -98,6 +98,8 @@ struct mailbox_info {
      * (store_summary.c keeps it in each mailbox transaction): */
     uint8_t summary;                  /* STORE_SUMMARY_* */
     uint32_t firstunseen;             /* uid of the first live message without \Seen; 0: none */
+    uint32_t unseen;                  /* live messages without \Seen */
+    uint32_t deleted;                 /* live messages with \Deleted */
     char keywords[1024];              /* " kw1 kw2": every keyword set on a message here */
 };
 /* mailbox_info.summary */
@@ -222,9 +224,10 @@ typedef int (*store_map_cb)(const struct msg_mapent *e, void *rock);
 int store_records_map(struct store *st, const char *uniqueid, struct mailbox_info *out,
                       store_map_cb cb, void *rock);
 
-/* What SELECT reports, from one snapshot, without reading every record:
- * the mailbox record, the live messages with a uid above recent_above
- * (\Recent for the caller), and the sequence number of the first message
+/* What SELECT and STATUS report, from one snapshot, without reading every
+ * record: the mailbox record (with its unseen and deleted counts), the
+ * live messages with a uid above recent_above (\Recent for the caller),
+ * and, when want_unseen_seq, the sequence number of the first message
  * without \Seen (0: none).  When out->mb.summary is STORE_SUMMARY_NONE
  * only out->mb is set: the caller reads the records instead.  Costs
  * reading the records above recent_above and those on the shorter side
@@ -234,7 +237,7 @@ struct mailbox_summary {
     uint32_t nrecent;
     uint32_t unseen_seq;
 };
-int store_mailbox_summary(struct store *st, const char *uniqueid, uint32_t recent_above,
+int store_mailbox_summary(struct store *st, const char *uniqueid, uint32_t recent_above, int want_unseen_seq,
                           struct mailbox_summary *out);
 
 /* Message bytes, mapped read-only. */

@@ -111,6 +111,8 @@ void mbrec_encode(const struct mailbox_info *mb, struct buf *out)
     ser_u8(out, mb->summary);
     ser_u32(out, mb->firstunseen);
     ser_str(out, mb->keywords);
+    ser_u32(out, mb->unseen);
+    ser_u32(out, mb->deleted);
 }
 
 int mbrec_decode(const char *data, size_t len, struct mailbox_info *mb)
@@ -137,6 +139,12 @@ int mbrec_decode(const char *data, size_t len, struct mailbox_info *mb)
         mb->summary = de_u8(&d);
         mb->firstunseen = de_u32(&d);
         de_str(&d, mb->keywords, sizeof mb->keywords);
+        mb->unseen = de_u32(&d);
+        mb->deleted = de_u32(&d);
+        if (d.bad) {   /* a summary without the counters: build it again */
+            d.bad = 0;
+            mb->summary = STORE_SUMMARY_NONE;
+        }
     }
     return d.bad ? STORE_EIO : STORE_OK;
 }

@@ -147,11 +147,11 @@ int store_valid_name(const char *name);
 const char *store_partition_dir(const char *partition);
 
 /* ---- the mailbox summary (store_summary.c) ---- */
-/* A message of mb changed inside txn: it was live without \Seen
- * (was_unseen) and is now (now_unseen); keywords are the ones it carries
- * now (NULL: none).  Updates mb->firstunseen and mb->keywords. */
-int store_summary_note(struct store *st, DB_TXN *txn, struct mailbox_info *mb, uint32_t uid, int was_unseen,
-                       int now_unseen, const char *keywords);
+/* A message of mb changed inside txn from flags before to flags after
+ * (FLAG_EXPUNGED: not there, i.e. appended or expunged); keywords are the
+ * ones it carries now (NULL: none).  Updates the summary in mb. */
+int store_summary_note(struct store *st, DB_TXN *txn, struct mailbox_info *mb, uint32_t uid, uint32_t before,
+                       uint32_t after, const char *keywords);
 /* Computes the summary of mb from all its records. */
 int store_summary_rebuild(struct store *st, DB_TXN *txn, struct mailbox_info *mb);
 void store_summary_add_keywords(struct mailbox_info *mb, const char *kw);

@@ -213,7 +213,7 @@ static int count_live(struct store *st, DB_TXN *txn, const char *uniqueid, uint3
     return r;
 }
 
-struct summary_arg { const char *uniqueid; uint32_t recent_above; struct mailbox_summary *out; };
+struct summary_arg { const char *uniqueid; uint32_t recent_above; int want_unseen_seq; struct mailbox_summary *out; };
 
 static int summary_txn(struct store *st, DB_TXN *txn, void *rock)
 {
@@ -230,7 +230,7 @@ static int summary_txn(struct store *st, DB_TXN *txn, void *rock)
     else out->nrecent = n;
     /* The first unseen message's number: the live messages before it,
      * counted from whichever end of the uid range is nearer. */
-    uint32_t fu = mb->firstunseen;
+    uint32_t fu = a->want_unseen_seq ? mb->firstunseen : 0;
     if (!fu) out->unseen_seq = 0;
     else if (fu - 1 <= mb->uidnext - fu) {
         if ((r = count_live(st, txn, a->uniqueid, 1, fu, &n)) != 0) return r;
@@ -242,11 +242,11 @@ static int summary_txn(struct store *st, DB_TXN *txn, void *rock)
     return STORE_OK;
 }
 
-int store_mailbox_summary(struct store *st, const char *uniqueid, uint32_t recent_above,
+int store_mailbox_summary(struct store *st, const char *uniqueid, uint32_t recent_above, int want_unseen_seq,
                           struct mailbox_summary *out)
 {
     if (!uniqueid || strlen(uniqueid) != STORE_UNIQUEID_LEN) return STORE_ENOENT;
     memset(out, 0, sizeof *out);
-    struct summary_arg a = { uniqueid, recent_above, out };
+    struct summary_arg a = { uniqueid, recent_above, want_unseen_seq, out };
     return store_run_snapshot(st, summary_txn, &a);
 }

@@ -4,6 +4,8 @@
  *
  * Rules, applied to the record's own \Seen flag (per-user \Seen in shared
  * mailboxes is not summarised: imapd reads the records there):
+ *  - unseen and deleted count the live messages without \Seen and with
+ *    \Deleted (STATUS UNSEEN and DELETED);
  *  - firstunseen is the lowest uid of a live message without \Seen, or 0;
  *  - a message that becomes unseen below it (or when it is 0) takes its
  *    place; when the message it names is seen or expunged, the records
@@ -113,16 +115,20 @@ int store_summary_keywords_listed(const struct mailbox_info *mb, const char *kw)
     return 1;
 }
 
-int store_summary_note(struct store *st, DB_TXN *txn, struct mailbox_info *mb, uint32_t uid, int was_unseen,
-                       int now_unseen, const char *keywords)
+static int is_deleted(uint32_t flags) { return (flags & (FLAG_DELETED | FLAG_EXPUNGED)) == FLAG_DELETED; }
+
+int store_summary_note(struct store *st, DB_TXN *txn, struct mailbox_info *mb, uint32_t uid, uint32_t before,
+                       uint32_t after, const char *keywords)
 {
     if (mb->summary == STORE_SUMMARY_NONE) return STORE_OK;   /* rebuilt at the end of the transaction */
     store_summary_add_keywords(mb, keywords);
-    if (now_unseen) {
+    mb->unseen += (uint32_t)is_unseen(after) - (uint32_t)is_unseen(before);
+    mb->deleted += (uint32_t)is_deleted(after) - (uint32_t)is_deleted(before);
+    if (is_unseen(after)) {
         if (!mb->firstunseen || uid < mb->firstunseen) mb->firstunseen = uid;
         return STORE_OK;
     }
-    if (!was_unseen || uid != mb->firstunseen) return STORE_OK;
+    if (!is_unseen(before) || uid != mb->firstunseen) return STORE_OK;
     uint32_t next = 0;
     int r = walk_records(st, txn, mb, uid + 1, find_unseen, &next);
     if (!r) mb->firstunseen = next;
@@ -136,6 +142,8 @@ static int rebuild_one(void *rock, uint32_t uid, uint32_t flags, const DBT *data
     struct mailbox_info *mb = ((struct rebuild *)rock)->mb;
     if (flags & FLAG_EXPUNGED) return 0;
     if (is_unseen(flags) && !mb->firstunseen) mb->firstunseen = uid;
+    mb->unseen += (uint32_t)is_unseen(flags);
+    mb->deleted += (uint32_t)is_deleted(flags);
     struct msg_record rec;
     rec.uid = uid;
     int r = msgrec_decode(data->data, data->size, &rec);
@@ -147,7 +155,7 @@ static int rebuild_one(void *rock, uint32_t uid, uint32_t flags, const DBT *data
 int store_summary_rebuild(struct store *st, DB_TXN *txn, struct mailbox_info *mb)
 {
     mb->summary = STORE_SUMMARY_OK;
-    mb->firstunseen = 0;
+    mb->firstunseen = mb->unseen = mb->deleted = 0;
     mb->keywords[0] = '\0';
     struct rebuild rb = { mb };
     int r = walk_records(st, txn, mb, 0, rebuild_one, &rb);

@@ -140,7 +140,7 @@ static int add_record(struct mbtxn *t, const char *guid, uint64_t size, uint32_t
     snprintf(rec.keywords, sizeof rec.keywords, "%s", keywords ? keywords : "");
     r = rec_put(t, &rec, DB_NOOVERWRITE);
     if (!r) r = modseq_move(t, rec.uid, 0, rec.modseq);
-    if (!r) r = store_summary_note(t->st, t->txn, &t->mb, rec.uid, 0, !(rec.flags & FLAG_SEEN), rec.keywords);
+    if (!r) r = store_summary_note(t->st, t->txn, &t->mb, rec.uid, FLAG_EXPUNGED, rec.flags, rec.keywords);
     if (r) return r;
     t->mb.uidnext++;
     t->mb.highestmodseq = rec.modseq;
@@ -194,14 +194,14 @@ static int do_flags(struct mbtxn *t, struct op *op, struct msg_record *out)
     uint32_t flags = op->flags & FLAG_SYSTEM_MASK;
     if (rec.flags != flags || strcmp(rec.keywords, op->rec.keywords)) {
         uint64_t old = rec.modseq;
-        int was_unseen = !(rec.flags & FLAG_SEEN);
+        uint32_t before = rec.flags;
         rec.flags = flags;
         snprintf(rec.keywords, sizeof rec.keywords, "%s", op->rec.keywords);
         rec.modseq = t->mb.highestmodseq + 1;
         t->failed = 1;
         r = rec_put(t, &rec, 0);
         if (!r) r = modseq_move(t, rec.uid, old, rec.modseq);
-        if (!r) r = store_summary_note(t->st, t->txn, &t->mb, rec.uid, was_unseen, !(flags & FLAG_SEEN), rec.keywords);
+        if (!r) r = store_summary_note(t->st, t->txn, &t->mb, rec.uid, before, flags, rec.keywords);
         if (r) return r;
         t->failed = 0;
         t->mb.highestmodseq = rec.modseq;
@@ -234,7 +234,7 @@ static int do_expunge(struct mbtxn *t, struct op *op)
     tomb.savedate = t->now;   /* expunge time, for tombstone expiry */
     r = rec_put(t, &tomb, 0);
     if (!r) r = modseq_move(t, rec.uid, rec.modseq, tomb.modseq);
-    if (!r) r = store_summary_note(t->st, t->txn, &t->mb, rec.uid, !(rec.flags & FLAG_SEEN), 0, NULL);
+    if (!r) r = store_summary_note(t->st, t->txn, &t->mb, rec.uid, rec.flags, FLAG_EXPUNGED, NULL);
     if (r) return r;
     t->failed = 0;
     t->mb.highestmodseq = tomb.modseq;

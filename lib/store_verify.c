@@ -60,7 +60,7 @@ static void smap_free(struct smap *m)
 }
 
 /* ---- state ---- */
-struct mbent { struct mailbox_info mb; uint32_t exists; uint64_t size; uint32_t firstunseen; };
+struct mbent { struct mailbox_info mb; uint32_t exists; uint64_t size; uint32_t firstunseen, unseen, deleted; };
 
 struct vstate {
     struct store *st;
@@ -180,6 +180,8 @@ static void check_record(struct vstate *v, struct mbent *m, const struct msg_rec
     if (rec->flags & FLAG_EXPUNGED) return;
     /* Records come in uid order: the first unseen one met is the lowest. */
     if (!(rec->flags & FLAG_SEEN) && !m->firstunseen) m->firstunseen = rec->uid;
+    m->unseen += !(rec->flags & FLAG_SEEN);
+    m->deleted += (rec->flags & FLAG_DELETED) != 0;
     if (mb->summary == STORE_SUMMARY_OK && !store_summary_keywords_listed(mb, rec->keywords))
         problem(v, "mailbox %s: uid %u keywords \"%s\" missing from the mailbox's keyword list", mb->name,
                 rec->uid, rec->keywords);
@@ -226,6 +228,9 @@ static int check_records(struct vstate *v)
         if (m->mb.summary != STORE_SUMMARY_NONE && m->firstunseen != m->mb.firstunseen)
             problem(v, "mailbox %s: summary says the first unseen message is uid %u, records say %u", m->mb.name,
                     m->mb.firstunseen, m->firstunseen);
+        if (m->mb.summary != STORE_SUMMARY_NONE && (m->unseen != m->mb.unseen || m->deleted != m->mb.deleted))
+            problem(v, "mailbox %s: summary says %u unseen / %u deleted, records say %u / %u", m->mb.name,
+                    m->mb.unseen, m->mb.deleted, m->unseen, m->deleted);
     }
     return r;
 }

@@ -130,6 +130,8 @@ def test_select_counts_come_from_the_mailbox_summary(suite):
     st, out = select_lines(a, "EXAMINE INBOX")
     assert "* 6 EXISTS" in out and "* OK [UNSEEN 4]" in out
     assert "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)" in out
+    st, lines = a.cmd("STATUS INBOX (MESSAGES UNSEEN DELETED RECENT)")
+    assert lines == ["* STATUS INBOX (MESSAGES 6 RECENT 0 UNSEEN 3 DELETED 0)"]
     # Expunging seen messages before it moves the first unseen message's
     # number; seeing it moves the mark to the next unseen message.
     b.cmd("STORE 1:2 +FLAGS.SILENT (\\Deleted)")
@@ -139,6 +141,9 @@ def test_select_counts_come_from_the_mailbox_summary(suite):
     assert "* 4 EXISTS" in out and "* OK [UNSEEN 3]" in out
     st, lines = a.cmd("FETCH 3 (UID FLAGS)")
     assert lines == ["* 3 FETCH (UID 5 FLAGS ($Work))"]
+    b.cmd("STORE 4 +FLAGS.SILENT (\\Deleted)")
+    st, lines = a.cmd("STATUS INBOX (MESSAGES UNSEEN DELETED)")
+    assert "* STATUS INBOX (MESSAGES 4 UNSEEN 2 DELETED 1)" in lines
     # Nothing unseen: no UNSEEN at all.
     b.cmd("STORE 1:* +FLAGS.SILENT (\\Seen)")
     st, out = select_lines(a, "EXAMINE INBOX")

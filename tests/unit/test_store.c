@@ -598,7 +598,7 @@ static void set_flags(struct store *st, const char *mbox, uint32_t uid, uint32_t
 static struct mailbox_summary summary_of(struct store *st, const char *uniqueid, uint32_t recent_above)
 {
     struct mailbox_summary sum;
-    assert_int_equal(store_mailbox_summary(st, uniqueid, recent_above, &sum), STORE_OK);
+    assert_int_equal(store_mailbox_summary(st, uniqueid, recent_above, 1, &sum), STORE_OK);
     return sum;
 }
 
@@ -625,6 +625,13 @@ static void test_mailbox_summary(void **state)
     assert_int_equal(sum.mb.firstunseen, u[2]);
     assert_int_equal(sum.unseen_seq, 3);
     assert_string_equal(sum.mb.keywords, "$Label1");
+    assert_int_equal(sum.mb.unseen, 2);
+    set_flags(f->st, "user/bob", u[1], FLAG_SEEN | FLAG_DELETED, NULL);
+    set_flags(f->st, "user/bob", u[0], FLAG_DELETED, NULL);
+    sum = summary_of(f->st, mb.uniqueid, 0);
+    assert_int_equal(sum.mb.deleted, 2);
+    assert_int_equal(sum.mb.unseen, 3);
+    assert_int_equal(sum.unseen_seq, 1);
     /* Expunging messages before it moves its position, not its uid; the
      * count is right from the nearer end too (u[4] is past the middle). */
     struct mbtxn *t;
@@ -634,6 +641,8 @@ static void test_mailbox_summary(void **state)
     sum = summary_of(f->st, mb.uniqueid, 0);
     assert_int_equal(sum.unseen_seq, 2);
     assert_int_equal(sum.nrecent, 5);
+    assert_int_equal(sum.mb.unseen, 2);    /* u[0], unseen and deleted, went */
+    assert_int_equal(sum.mb.deleted, 1);
     assert_int_equal(summary_of(f->st, mb.uniqueid, u[1]).nrecent, 4);
     /* Seeing the first unseen one moves to the next unseen (u[4], 4th live). */
     set_flags(f->st, "user/bob", u[2], FLAG_SEEN, "$Label1 Work");
