@@ -158,6 +158,15 @@ static int mailbox_status(int argc, char **argv)
     printf("specialuse: %s\n", mb.specialuse);
     printf("acl: %s\n", mb.acl);
     printf("created: %lld\n", (long long)mb.created);
+    if (mb.summary == STORE_SUMMARY_NONE) {
+        printf("summary: none (made at the mailbox's next change)\n");
+    } else {
+        printf("summary: %s\n", mb.summary == STORE_SUMMARY_OK ? "ok" : "keyword list full");
+        printf("unseen: %" PRIu32 "\n", mb.unseen);
+        printf("deleted: %" PRIu32 "\n", mb.deleted);
+        printf("firstunseen: %" PRIu32 "\n", mb.firstunseen);
+        printf("keywords: %s\n", mb.keywords);
+    }
     return CTL_OK;
 }
 

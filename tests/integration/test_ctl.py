@@ -508,3 +508,15 @@ def test_expire_purges_tombstones(suite_factory):
     assert run_bytes(s, "fetch", "user/alice", "3").stdout == MSG
     assert s.ctl("fetch", "user/alice", "1", check=False).returncode == 1
     assert s.ctl("verify", check=False).returncode == 0
+
+
+def test_mailbox_status_shows_the_summary(st):
+    st.ctl("mailbox", "create", "user/alice/Lists")
+    append(st, "user/alice/Lists", MSG, "--flags", "\\Seen")
+    second = append(st, "user/alice/Lists", MSG.replace(b"rt-1@", b"rt-2@"), "--flags", "\\Deleted $Later")
+    append(st, "user/alice/Lists", MSG.replace(b"rt-1@", b"rt-3@"))
+    s = status(st, "user/alice/Lists")
+    assert s["summary"] == "ok"
+    assert s["unseen"] == "2" and s["deleted"] == "1"
+    assert s["firstunseen"] == str(second)
+    assert s["keywords"] == "$Later"
