@@ -246,6 +246,54 @@ static long get_batch(struct session *s, uint32_t start, size_t n, uint32_t *uid
     return r ? r : (long)k;
 }
 
+/* Fills cs->c from one scan of the mailbox's records (one snapshot, no
+ * batch of full records to clear and copy): the records come in uid
+ * order, as the map does. */
+struct crec_scan {
+    struct cached_search *cs;
+    const struct selected *sel;
+    uint32_t pos;
+};
+
+static int crec_scan_cb(const struct msg_record *rec, void *rock)
+{
+    struct crec_scan *a = rock;
+    const struct selected *sel = a->sel;
+    while (a->pos < sel->n && sel->msgs[a->pos].uid < rec->uid) a->pos++;
+    if (a->pos >= sel->n) return 1;
+    uint32_t i = a->pos;
+    if (sel->msgs[i].uid == rec->uid && !(sel->msgs[i].flags & FLAG_EXPUNGED) && !(rec->flags & FLAG_EXPUNGED))
+        crec_set(a->cs, &a->cs->c[a->cs->n++], i, rec);
+    return 0;
+}
+
+/* The compact records of every message the client knows, in cs->c. */
+static int load_crecs(struct session *s, struct cached_search *cs)
+{
+    struct selected *sel = s->sel;
+    if (sel->n == 0) return 0;
+    uint32_t lo = sel->msgs[0].uid, hi = sel->msgs[sel->n - 1].uid;
+    if ((uint64_t)(hi - lo) <= 16 * (uint64_t)sel->n + 1024) {
+        /* uids dense enough that a scan visits few tombstones */
+        struct crec_scan a = { cs, sel, 0 };
+        int r = store_records(s->st, sel->mb.uniqueid, lo, NULL, crec_scan_cb, &a);
+        return r < 0 ? r : 0;
+    }
+    uint32_t *uids = xmalloc(BATCH * sizeof *uids), *bidx = xmalloc(BATCH * sizeof *bidx);
+    struct msg_record *recs = xmalloc(BATCH * sizeof *recs);
+    int r = 0;
+    for (uint32_t start = 0; start < sel->n && r == 0; start += BATCH) {
+        long got = get_batch(s, start, BATCH, uids, bidx, recs);
+        if (got < 0) { r = (int)got; break; }
+        for (long k = 0; k < got; k++)
+            if (recs[k].uid) crec_set(cs, &cs->c[cs->n++], bidx[k], &recs[k]);
+    }
+    free(uids);
+    free(bidx);
+    free(recs);
+    return r;
+}
+
 /* A search that reads cache blobs: the blobs are keyed by GUID in one
  * database for the whole server, so a mailbox's blobs are spread over it
  * in random order.  Reading them a batch at a time in sequence order costs
@@ -255,19 +303,12 @@ static long get_batch(struct session *s, uint32_t start, size_t n, uint32_t *uid
 static int run_search_cached(struct session *s, struct search_prog *prog, struct matches *m)
 {
     struct selected *sel = s->sel;
-    uint32_t *uids = xmalloc(BATCH * sizeof *uids), *bidx = xmalloc(BATCH * sizeof *bidx);
-    struct msg_record *recs = xmalloc(BATCH * sizeof *recs);
     struct buf fb = BUF_INIT;
     struct cached_search cs = { s, prog, m, xmalloc((sel->n ? sel->n : 1) * sizeof *cs.c), 0, BUF_INIT,
                                 search_reads_all_bytes(prog) ? &fb : NULL };
     const char **guids = NULL;
-    int r = 0;
-    for (uint32_t start = 0; start < sel->n && r == 0; start += BATCH) {
-        long got = get_batch(s, start, BATCH, uids, bidx, recs);
-        if (got < 0) { r = (int)got; break; }
-        for (long k = 0; k < got; k++)
-            if (recs[k].uid) crec_set(&cs, &cs.c[cs.n++], bidx[k], &recs[k]);
-    }
+    struct msg_record rec;
+    int r = load_crecs(s, &cs);
     if (r == 0 && cs.n) {
         guids = xmalloc(cs.n * sizeof *guids);
         for (size_t k = 0; k < cs.n; k++) guids[k] = cs.c[k].guid;
@@ -276,8 +317,8 @@ static int run_search_cached(struct session *s, struct search_prog *prog, struct
         /* messages without a blob: the view falls back on the message file */
         for (size_t k = 0; k < cs.n && r == 0; k++) {
             if (cs.c[k].done) continue;
-            crec_get(&cs, &cs.c[k], recs);
-            match_rec(s, prog, m, cs.c[k].idx, recs, NULL, 0, cs.fb);
+            crec_get(&cs, &cs.c[k], &rec);
+            match_rec(s, prog, m, cs.c[k].idx, &rec, NULL, 0, cs.fb);
         }
         /* m->v is still NULL when nothing matched; qsort's base must not be. */
         if (m->n > 1) qsort(m->v, m->n, sizeof *m->v, by_idx);
@@ -286,9 +327,6 @@ static int run_search_cached(struct session *s, struct search_prog *prog, struct
     free(cs.c);
     buf_free(&cs.kw);
     buf_free(&fb);
-    free(uids);
-    free(bidx);
-    free(recs);
     return r;
 }
 
