@@ -509,6 +509,10 @@ int sel_ensure_map(struct session *s)
     struct selected *sel = s->sel;
     if (!sel || !sel->map_pending) return 0;
     sel->map_pending = 0;
+    if (sel->exists_announced > sel->alloc) {   /* one allocation instead of doubling */
+        sel->alloc = sel->exists_announced;
+        sel->msgs = xrealloc(sel->msgs, sel->alloc * sizeof *sel->msgs);
+    }
     struct mailbox_info now;
     struct lazy_rock lr = {sel, sel->seen_modseq};
     int r = store_records_map(s->st, sel->mb.uniqueid, &now, lazy_cb, &lr);
