@@ -171,6 +171,8 @@ struct cached_search {
     size_t n;
     struct buf kw;            /* NUL-terminated keyword lists */
     struct buf *fb;           /* message bytes read ahead, or NULL */
+    size_t *left;             /* cache scan entry -> index in c (NULL: the same) */
+    size_t pos;               /* search fields merge: next c entry */
 };
 
 static void crec_set(struct cached_search *cs, struct crec *c, uint32_t idx, const struct msg_record *r)
@@ -216,11 +218,37 @@ static void crec_get(const struct cached_search *cs, const struct crec *c, struc
 static int cached_cb(size_t k, const char *blob, size_t len, void *rock)
 {
     struct cached_search *cs = rock;
-    struct crec *c = &cs->c[k];
+    struct crec *c = &cs->c[cs->left ? cs->left[k] : k];
     struct msg_record rec;
     crec_get(cs, c, &rec);
     match_rec(cs->s, cs->prog, cs->m, c->idx, &rec, blob, len, cs->fb);
     c->done = 1;
+    return 0;
+}
+
+/* A message with a search fields entry (store_search_fields_scan): the
+ * program needs no more than header fields and the sent date, which the
+ * entry holds.  One whose entry does not open is left to its blob. */
+static int fields_cb(uint32_t uid, const char *val, size_t len, void *rock)
+{
+    struct cached_search *cs = rock;
+    while (cs->pos < cs->n && cs->c[cs->pos].uid < uid) cs->pos++;
+    if (cs->pos >= cs->n) return 1;
+    struct crec *c = &cs->c[cs->pos];
+    if (c->uid != uid || c->done) return 0;
+    struct selected *sel = cs->s->sel;
+    struct msg_record rec;
+    crec_get(cs, c, &rec);
+    struct msgview v;
+    msgview_init(&v, cs->s->st, sel->mb.partition, c->idx + 1, &rec);
+    if (message_cache_open_fields(val, len, &v.cache) == 0) {
+        v.cache_state = MV_LOADED;
+        v.flags = sel_effective_flags(sel, &rec);
+        v.recent = sel_is_recent(sel, rec.uid) && !sel->readonly;
+        if (search_match(cs->prog, &v)) add_match(cs->m, c->idx, &rec);
+        c->done = 1;
+    }
+    msgview_release(&v);
     return 0;
 }
 
@@ -305,14 +333,26 @@ static int run_search_cached(struct session *s, struct search_prog *prog, struct
     struct selected *sel = s->sel;
     struct buf fb = BUF_INIT;
     struct cached_search cs = { s, prog, m, xmalloc((sel->n ? sel->n : 1) * sizeof *cs.c), 0, BUF_INIT,
-                                search_reads_all_bytes(prog) ? &fb : NULL };
+                                search_reads_all_bytes(prog) ? &fb : NULL, NULL, 0 };
     const char **guids = NULL;
     struct msg_record rec;
     int r = load_crecs(s, &cs);
+    /* header fields only: the mailbox's search fields in uid order first */
+    if (r == 0 && cs.n && !search_needs_bytes(prog)) {
+        r = store_search_fields_scan(s->st, sel->mb.uniqueid, cs.c[0].uid, fields_cb, &cs);
+        if (r == STORE_ENOENT || r == 1) r = 0;
+    }
     if (r == 0 && cs.n) {
+        /* the rest through their blobs, in GUID order */
         guids = xmalloc(cs.n * sizeof *guids);
-        for (size_t k = 0; k < cs.n; k++) guids[k] = cs.c[k].guid;
-        r = store_cache_scan(s->st, guids, cs.n, cached_cb, &cs);
+        cs.left = xmalloc(cs.n * sizeof *cs.left);
+        size_t nleft = 0;
+        for (size_t k = 0; k < cs.n; k++)
+            if (!cs.c[k].done) {
+                cs.left[nleft] = k;
+                guids[nleft++] = cs.c[k].guid;
+            }
+        r = nleft ? store_cache_scan(s->st, guids, nleft, cached_cb, &cs) : 0;
         if (r == STORE_ENOENT) r = 0;
         /* messages without a blob: the view falls back on the message file */
         for (size_t k = 0; k < cs.n && r == 0; k++) {
@@ -324,6 +364,7 @@ static int run_search_cached(struct session *s, struct search_prog *prog, struct
         if (m->n > 1) qsort(m->v, m->n, sizeof *m->v, by_idx);
     }
     free(guids);
+    free(cs.left);
     free(cs.c);
     buf_free(&cs.kw);
     buf_free(&fb);

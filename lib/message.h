@@ -53,6 +53,16 @@ int message_cache_field_id(const char *name);
 int message_cache_header_ref(const struct msg_cache *c, int field_id, const char **val, size_t *len);
 /* Date: header as a time_t (0 when absent or unparseable). */
 time_t message_cache_sent_date(const struct msg_cache *c);
+/* The search fields of a message: its cached header fields and sent date
+ * in a small value of their own (checksummed), which the store keeps per
+ * mailbox in uid order so that a header SEARCH reads a mailbox's fields in
+ * one sequential pass instead of one blob lookup per message.
+ * message_cache_fields appends the value for c to out;
+ * message_cache_open_fields opens one as a msg_cache holding only the
+ * header fields and the sent date (no ENVELOPE, BODYSTRUCTURE or parts):
+ * 0, or -1 when damaged. */
+void message_cache_fields(const struct msg_cache *c, struct buf *out);
+int message_cache_open_fields(const char *val, size_t len, struct msg_cache *c);
 
 /* Resolve an IMAP section spec (RFC 3501 6.4.5 / RFC 9051), without the
  * brackets and without the field list, e.g. "", "HEADER", "TEXT", "1",

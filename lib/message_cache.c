@@ -101,6 +101,18 @@ static int parts_valid(const struct msg_cache *c, uint64_t msglen)
     return 1;
 }
 
+/* The header records must tile their section exactly (as in a blob). */
+static int headers_tile(const char *h, size_t len)
+{
+    for (size_t o = 0; o < len;) {
+        if (len - o < 5) return 0;
+        uint32_t l = msg_get_u32(h + o + 1);
+        if ((size_t)h[o] >= 13 || len - o - 5 < l) return 0;
+        o += 5 + l;
+    }
+    return 1;
+}
+
 int message_cache_open(const char *blob, size_t len, struct msg_cache *c)
 {
     memset(c, 0, sizeof(*c));
@@ -128,16 +140,7 @@ int message_cache_open(const char *blob, size_t len, struct msg_cache *c)
     c->blob = blob;
     c->len = len + 4;
     if (!parts_valid(c, msglen)) { memset(c, 0, sizeof(*c)); return -1; }
-    /* header records must tile their section exactly */
-    for (size_t o = 0; o < c->headers_len;) {
-        if (c->headers_len - o < 5) { memset(c, 0, sizeof(*c)); return -1; }
-        uint32_t l = msg_get_u32(c->headers + o + 1);
-        if ((size_t)c->headers[o] >= 13 || c->headers_len - o - 5 < l) {
-            memset(c, 0, sizeof(*c));
-            return -1;
-        }
-        o += 5 + l;
-    }
+    if (!headers_tile(c->headers, c->headers_len)) { memset(c, 0, sizeof(*c)); return -1; }
     return 0;
 }
 
@@ -195,6 +198,38 @@ int message_cache_header_ref(const struct msg_cache *c, int field_id, const char
 time_t message_cache_sent_date(const struct msg_cache *c)
 {
     return c->sent_date;
+}
+
+/* Search fields value, version 1:
+ *   "SMF" version(1)  i64 sent date  header records (as in the blob)
+ *   u32 CRC-32 (zlib) of everything before it */
+#define MSG_FIELDS_MAGIC "SMF"
+#define MSG_FIELDS_VERSION 1
+
+void message_cache_fields(const struct msg_cache *c, struct buf *out)
+{
+    size_t start = out->len;
+    buf_append(out, MSG_FIELDS_MAGIC, 3);
+    buf_putc(out, (char)MSG_FIELDS_VERSION);
+    msg_put_u64(out, (uint64_t)(int64_t)c->sent_date);
+    if (c->headers_len) buf_append(out, c->headers, c->headers_len);
+    msg_put_u32(out, msg_blob_crc(out->s + start, out->len - start));
+}
+
+int message_cache_open_fields(const char *val, size_t len, struct msg_cache *c)
+{
+    memset(c, 0, sizeof(*c));
+    if (!val || len < 16 || memcmp(val, MSG_FIELDS_MAGIC, 3) != 0 ||
+        (unsigned char)val[3] != MSG_FIELDS_VERSION)
+        return -1;
+    if (msg_get_u32(val + len - 4) != msg_blob_crc(val, len - 4)) return -1;
+    if (!headers_tile(val + 12, len - 16)) return -1;
+    c->sent_date = (time_t)(int64_t)msg_get_u64(val + 4);
+    c->headers = val + 12;
+    c->headers_len = len - 16;
+    c->blob = val;
+    c->len = len;
+    return 0;
 }
 
 /* Walks a numeric part path ("1.2.3") the way RFC 3501 6.4.5 numbers

@@ -257,6 +257,14 @@ int store_cache_get_many(struct store *st, const char *const *guids, size_t n,
  * the scan and is returned.  Invalid GUIDs are skipped. */
 typedef int (*store_cache_cb)(size_t i, const char *blob, size_t len, void *rock);
 int store_cache_scan(struct store *st, const char *const *guids, size_t n, store_cache_cb cb, void *rock);
+/* The search fields (message_cache_fields) of a mailbox's messages with
+ * uid >= from_uid, in uid order, from one snapshot: cb(uid, val, len) (val
+ * valid only during the call; a non-zero return stops the scan and is
+ * returned).  Messages may lack an entry (stores older than the entries,
+ * messages without a blob): their blobs still answer. */
+typedef int (*store_fields_cb)(uint32_t uid, const char *val, size_t len, void *rock);
+int store_search_fields_scan(struct store *st, const char *uniqueid, uint32_t from_uid, store_fields_cb cb,
+                             void *rock);
 
 /* ---- quota (storage in bytes; -1 = unlimited) ---- */
 struct quota {

@@ -10,6 +10,7 @@
  * a descent costs about what a single get would. */
 #define _GNU_SOURCE
 #include "store_internal.h"
+#include "message.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -226,4 +227,158 @@ int store_cache_get_many(struct store *st, const char *const *guids, size_t n,
     memset(len, 0, n * sizeof *len);
     struct copy_rock c = { blobs, off, len };
     return store_cache_scan(st, guids, n, copy_blob, &c);
+}
+
+/* ---- search fields: a mailbox's cached header fields in uid order ----
+ *
+ * cache.db also holds, per message of a mailbox, the small value of
+ * message_cache_fields() under the key 0x01 + uniqueid + big-endian uid.
+ * Those keys sort before every GUID (lower-case hex), grouped by mailbox
+ * in uid order, so a header SEARCH reads a mailbox's fields in one
+ * sequential bulk pass, where its blobs, spread over the server's GUIDs,
+ * cost a btree descent each.  An entry is an optimisation only: a message
+ * without one is searched through its blob. */
+#define SF_KEYLEN (1 + STORE_UNIQUEID_LEN + 4)
+
+static void sfkey(unsigned char *k, const char *uniqueid, uint32_t uid)
+{
+    k[0] = 0x01;
+    memcpy(k + 1, uniqueid, STORE_UNIQUEID_LEN);
+    k[SF_KEYLEN - 4] = (unsigned char)(uid >> 24);
+    k[SF_KEYLEN - 3] = (unsigned char)(uid >> 16);
+    k[SF_KEYLEN - 2] = (unsigned char)(uid >> 8);
+    k[SF_KEYLEN - 1] = (unsigned char)uid;
+}
+
+int store_search_fields_put(struct store *st, DB_TXN *txn, const char *uniqueid, uint32_t uid,
+                            const char *guid)
+{
+    if (!uniqueid || strlen(uniqueid) != STORE_UNIQUEID_LEN || !guid || strlen(guid) != STORE_GUID_HEXLEN)
+        return STORE_OK;
+    struct buf blob = BUF_INIT, val = BUF_INIT;
+    const char *b;
+    size_t bl;
+    int r = STORE_OK;
+    if (!store_cache_pending_peek(guid, &b, &bl)) {
+        r = store_db_get(st, SDB_CACHE, txn, guid, STORE_GUID_HEXLEN, &blob, 0);
+        b = blob.s;
+        bl = blob.len;
+    }
+    struct msg_cache c;
+    if (r == STORE_OK && message_cache_open(b, bl, &c) == 0) {
+        unsigned char k[SF_KEYLEN];
+        sfkey(k, uniqueid, uid);
+        message_cache_fields(&c, &val);
+        r = store_db_put(st, SDB_CACHE, txn, k, sizeof k, val.s, val.len, 0);
+    } else if (r == STORE_ENOENT) {
+        r = STORE_OK;     /* no blob: the message is searched through its file */
+    }
+    buf_free(&blob);
+    buf_free(&val);
+    return r;
+}
+
+int store_search_fields_del(struct store *st, DB_TXN *txn, const char *uniqueid, uint32_t uid)
+{
+    if (!uniqueid || strlen(uniqueid) != STORE_UNIQUEID_LEN) return STORE_OK;
+    unsigned char k[SF_KEYLEN];
+    sfkey(k, uniqueid, uid);
+    int r = store_db_del(st, SDB_CACHE, txn, k, sizeof k);
+    return r == STORE_ENOENT ? STORE_OK : r;
+}
+
+int store_search_fields_drop(struct store *st, DB_TXN *txn, const char *uniqueid)
+{
+    if (!uniqueid || strlen(uniqueid) != STORE_UNIQUEID_LEN) return STORE_OK;
+    DB *db = st->db[SDB_CACHE];
+    DBC *c;
+    int ret = db->cursor(db, txn, &c, 0);
+    if (ret) return store_dberr(st, ret, "search fields cursor");
+    /* room for any key found: the one after the mailbox's entries may be
+     * a GUID (or another mailbox's entry) */
+    unsigned char k[256];
+    sfkey(k, uniqueid, 0);
+    DBT key = { 0 }, data = { 0 };
+    key.data = k; key.size = SF_KEYLEN; key.ulen = sizeof k; key.flags = DB_DBT_USERMEM;
+    data.flags = DB_DBT_PARTIAL;    /* keys only */
+    ret = c->get(c, &key, &data, DB_SET_RANGE | DB_RMW);
+    while (ret == 0 && key.size == SF_KEYLEN && !memcmp(k + 1, uniqueid, STORE_UNIQUEID_LEN) && k[0] == 0x01) {
+        if ((ret = c->del(c, 0)) != 0) break;
+        ret = c->get(c, &key, &data, DB_NEXT | DB_RMW);
+    }
+    c->close(c);
+    return ret && ret != DB_NOTFOUND ? store_dberr(st, ret, "search fields drop") : STORE_OK;
+}
+
+struct fields_scan {
+    const char *uniqueid;
+    uint32_t from_uid;
+    store_fields_cb cb;
+    void *rock;
+    int cbret;
+};
+
+static int fields_txn(struct store *st, DB_TXN *txn, void *rock)
+{
+    struct fields_scan *a = rock;
+    DB *db = st->db[SDB_CACHE];
+    DBC *c;
+    int ret = db->cursor(db, txn, &c, 0);
+    if (ret) return store_dberr(st, ret, "search fields cursor");
+    size_t bulklen = 256 * 1024;
+    void *bulk = malloc(bulklen);
+    int r = bulk ? STORE_OK : STORE_EIO, done = 0;
+    /* DB_SET_RANGE writes the key found here: it may be a GUID (no entry
+     * at or after from_uid), longer than an entry's key */
+    unsigned char k[256];
+    sfkey(k, a->uniqueid, a->from_uid);
+    a->cbret = 0;
+    while (!r && !done) {
+        DBT key = { 0 }, data = { 0 };
+        key.data = k; key.size = SF_KEYLEN; key.ulen = sizeof k; key.flags = DB_DBT_USERMEM;
+        data.data = bulk; data.ulen = (u_int32_t)bulklen; data.flags = DB_DBT_USERMEM;
+        ret = c->get(c, &key, &data, DB_SET_RANGE | DB_MULTIPLE_KEY);
+        if (ret == DB_BUFFER_SMALL) {
+            if (data.size <= bulklen) { r = store_dberr(st, ret, "search fields scan"); break; }
+            void *p = realloc(bulk, bulklen = (size_t)data.size * 2);
+            if (!p) r = STORE_EIO;
+            else bulk = p;
+            continue;
+        }
+        if (ret == DB_NOTFOUND) break;
+        if (ret) { r = store_dberr(st, ret, "search fields scan"); break; }
+        void *p, *kp, *dp;
+        u_int32_t kl, dl;
+        size_t items = 0;
+        DB_MULTIPLE_INIT(p, &data);
+        for (;;) {
+            DB_MULTIPLE_KEY_NEXT(p, &data, kp, kl, dp, dl);
+            if (!p) break;
+            const unsigned char *kk = kp;
+            if (kl != SF_KEYLEN || kk[0] != 0x01 || memcmp(kk + 1, a->uniqueid, STORE_UNIQUEID_LEN)) {
+                done = 1;     /* past this mailbox's entries */
+                break;
+            }
+            uint32_t uid = (uint32_t)kk[SF_KEYLEN - 4] << 24 | (uint32_t)kk[SF_KEYLEN - 3] << 16 |
+                           (uint32_t)kk[SF_KEYLEN - 2] << 8 | kk[SF_KEYLEN - 1];
+            items++;
+            if ((a->cbret = a->cb(uid, dp, dl, a->rock)) != 0) { done = 1; break; }
+            if (uid == UINT32_MAX) { done = 1; break; }
+            a->from_uid = uid + 1;   /* a retried snapshot resumes there */
+        }
+        if (!items) break;
+        sfkey(k, a->uniqueid, a->from_uid);   /* the next buffer starts after the last entry seen */
+    }
+    free(bulk);
+    c->close(c);
+    return r;
+}
+
+int store_search_fields_scan(struct store *st, const char *uniqueid, uint32_t from_uid, store_fields_cb cb,
+                             void *rock)
+{
+    if (!uniqueid || strlen(uniqueid) != STORE_UNIQUEID_LEN) return STORE_ENOENT;
+    struct fields_scan a = { uniqueid, from_uid, cb, rock, 0 };
+    int r = store_run_snapshot(st, fields_txn, &a);
+    return r ? r : a.cbret;
 }

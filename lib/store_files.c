@@ -228,6 +228,14 @@ int store_cache_pending_put(struct store *st, DB_TXN *txn, const char *guid)
     return cache_put_txn(st, txn, NULL);
 }
 
+int store_cache_pending_peek(const char *guid, const char **blob, size_t *len)
+{
+    if (!staged_cache.pending || strcmp(staged_cache.guid, guid)) return 0;
+    *blob = staged_cache.blob.s ? staged_cache.blob.s : "";
+    *len = staged_cache.blob.len;
+    return 1;
+}
+
 void store_cache_pending_done(const char *guid)
 {
     if (staged_cache.pending && !strcmp(staged_cache.guid, guid)) staged_cache.pending = 0;

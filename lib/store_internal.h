@@ -189,6 +189,18 @@ int store_fsync_dir(const char *dir);
  * it, at finish); _done once such a transaction committed. */
 int store_cache_pending_put(struct store *st, DB_TXN *txn, const char *guid);
 void store_cache_pending_done(const char *guid);
+/* That blob, when guid is that message: 1 with blob and len set, else 0. */
+int store_cache_pending_peek(const char *guid, const char **blob, size_t *len);
+
+/* Search fields (store_cache_read.c; see store_search_fields_scan in
+ * store.h): _put writes the entry of (uniqueid, uid) from the cache blob of
+ * guid (pending or in cache.db; none written when there is no blob), in the
+ * transaction that adds the record; _del drops it with the record (expunge);
+ * _drop drops every entry of the mailbox (delete). */
+int store_search_fields_put(struct store *st, DB_TXN *txn, const char *uniqueid, uint32_t uid,
+                            const char *guid);
+int store_search_fields_del(struct store *st, DB_TXN *txn, const char *uniqueid, uint32_t uid);
+int store_search_fields_drop(struct store *st, DB_TXN *txn, const char *uniqueid);
 
 /* ---- deleting all records of a mailbox (store_txn.c) ---- */
 void guidlist_add(struct guidlist *l, const char *guid, const char *partition);

@@ -5,3 +5,4 @@ include tests/unit/store.mk
 include tests/unit/message.mk
 include tests/unit/imapleaf.mk
 include tests/unit/imapparse.mk
+include tests/unit/searchfields.mk
