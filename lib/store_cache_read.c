@@ -325,7 +325,9 @@ static int fields_txn(struct store *st, DB_TXN *txn, void *rock)
     DBC *c;
     int ret = db->cursor(db, txn, &c, 0);
     if (ret) return store_dberr(st, ret, "search fields cursor");
-    size_t bulklen = 256 * 1024;
+    /* under malloc's mmap threshold: reused from the heap, not faulted in anew
+     * for every search (a bulk get per 64 kB costs little) */
+    size_t bulklen = 64 * 1024;
     void *bulk = malloc(bulklen);
     int r = bulk ? STORE_OK : STORE_EIO, done = 0;
     /* DB_SET_RANGE writes the key found here: it may be a GUID (no entry
