@@ -369,6 +369,7 @@ static int delete_records(struct store *st, DB_TXN *txn, struct locked_op *op)
 static int delete_fn(struct store *st, DB_TXN *txn, struct locked_op *op)
 {
     int r = delete_records(st, txn, op);
+    if (!r) r = store_search_fields_drop(st, txn, op->mb.uniqueid);
     if (!r) r = store_quota_charge(st, txn, op->mb.quotaroot, -(int64_t)op->mb.size, -(int64_t)op->mb.exists, 0);
     if (!r) r = store_db_del(st, SDB_MAILBOXES, txn, op->mb.name, strlen(op->mb.name));
     if (!r) r = store_db_del(st, SDB_MBREC, txn, op->mb.uniqueid, STORE_UNIQUEID_LEN);

@@ -141,6 +141,7 @@ static int add_record(struct mbtxn *t, const char *guid, uint64_t size, uint32_t
     r = rec_put(t, &rec, DB_NOOVERWRITE);
     if (!r) r = modseq_move(t, rec.uid, 0, rec.modseq);
     if (!r) r = store_summary_note(t->st, t->txn, &t->mb, rec.uid, FLAG_EXPUNGED, rec.flags, rec.keywords);
+    if (!r) r = store_search_fields_put(t->st, t->txn, t->mb.uniqueid, rec.uid, guid);
     if (r) return r;
     t->mb.uidnext++;
     t->mb.highestmodseq = rec.modseq;
@@ -235,6 +236,7 @@ static int do_expunge(struct mbtxn *t, struct op *op)
     r = rec_put(t, &tomb, 0);
     if (!r) r = modseq_move(t, rec.uid, rec.modseq, tomb.modseq);
     if (!r) r = store_summary_note(t->st, t->txn, &t->mb, rec.uid, rec.flags, FLAG_EXPUNGED, NULL);
+    if (!r) r = store_search_fields_del(t->st, t->txn, t->mb.uniqueid, rec.uid);
     if (r) return r;
     t->failed = 0;
     t->mb.highestmodseq = tomb.modseq;

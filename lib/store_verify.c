@@ -262,6 +262,54 @@ static int check_modseq_index(struct vstate *v)
     return r;
 }
 
+/* Every search-fields entry in cache.db (key 0x01, mailbox uniqueid, uid;
+ * sorted before the GUID-keyed blobs) belongs to a live message: expunge
+ * and mailbox delete drop them.  A live message without one is fine
+ * (stores from before them; messages without a blob). */
+static int check_search_field(struct vstate *v, const DBT *key)
+{
+    const unsigned char *k = key->data;
+    if (key->size != 1 + STORE_UNIQUEID_LEN + 4) { problem(v, "cache: malformed search fields key"); return STORE_OK; }
+    char id[STORE_UNIQUEID_LEN + 1];
+    memcpy(id, k + 1, STORE_UNIQUEID_LEN);
+    id[STORE_UNIQUEID_LEN] = '\0';
+    uint32_t uid = get_be32(k + 1 + STORE_UNIQUEID_LEN);
+    struct ment *e = smap_find(&v->ids, id, 0);
+    if (!e) { problem(v, "cache: search fields of uid %u of a mailbox that does not exist (%s)", uid, id); return STORE_OK; }
+    unsigned char rk[RECKEY_LEN];
+    reckey(rk, id, uid);
+    struct msg_record rec;
+    rec.uid = uid;
+    int r = store_db_get(v->st, SDB_RECORDS, v->txn, rk, sizeof rk, &v->val, 0);
+    if (!r) r = msgrec_decode(v->val.s, v->val.len, &rec);
+    if (r || (rec.flags & FLAG_EXPUNGED))
+        problem(v, "mailbox %s: search fields of uid %u, which is %s", v->mbs[e->a - 1].mb.name, uid,
+                r ? "not there" : "expunged");
+    return STORE_OK;
+}
+
+static int check_search_fields(struct vstate *v)
+{
+    DBC *c;
+    int r = open_cursor(v, SDB_CACHE, &c);
+    if (r) return r;
+    unsigned char first = 0x01;
+    DBT key = { 0 }, data = { 0 };
+    key.data = &first;
+    key.size = 1;
+    /* Only the keys: the values are not needed, and partial reads skip them. */
+    data.flags = DB_DBT_PARTIAL;
+    int ret = c->get(c, &key, &data, DB_SET_RANGE);
+    while (ret == 0 && key.size && ((const unsigned char *)key.data)[0] == 0x01) {
+        check_search_field(v, &key);
+        ret = c->get(c, &key, &data, DB_NEXT);
+    }
+    if (ret && ret != DB_NOTFOUND) r = store_dberr(v->st, ret, "verify search fields");
+    c->close(c);
+    buf_free(&v->val);
+    return r;
+}
+
 static int file_digest(const char *path, char *hex, uint64_t *size)
 {
     FILE *f = fopen(path, "rb");
@@ -457,6 +505,7 @@ int store_verify(struct store *st, store_verify_report report, void *rock)
     if (!r) r = check_mailboxes(&v);
     if (!r) r = check_records(&v);
     if (!r) r = check_modseq_index(&v);
+    if (!r) r = check_search_fields(&v);
     if (!r) r = check_files(&v);
     if (!r) r = check_quota(&v);
     if (!r) r = check_acl_grants(&v);
