@@ -81,9 +81,12 @@ EOF
 start_satchel() {
     S_IMAP=$(free_port)
     S_LMTP=$(free_port)
+    # No duplicate suppression: a size filled again (after an interrupted
+    # fill) delivers the same Message-IDs, which must not be dropped.
     satchel_conf <<EOF
 durable_commits: $1
 db_cache_size: $SATCHEL_DB_CACHE
+duplicate_suppression: no
 EOF
     cat > "$S/master.conf" <<EOF
 SERVICES {
