@@ -278,6 +278,20 @@ int store_search_fields_put(struct store *st, DB_TXN *txn, const char *uniqueid,
     return r;
 }
 
+int store_search_fields_exists(struct store *st, DB_TXN *txn, const char *uniqueid, uint32_t uid)
+{
+    unsigned char k[SF_KEYLEN];
+    sfkey(k, uniqueid, uid);
+    DBT key = { 0 }, data = { 0 };
+    key.data = k;
+    key.size = sizeof k;
+    data.flags = DB_DBT_PARTIAL;   /* presence only */
+    int ret = st->db[SDB_CACHE]->get(st->db[SDB_CACHE], txn, &key, &data, 0);
+    if (ret == 0) return 1;
+    if (ret == DB_NOTFOUND) return 0;
+    return store_dberr(st, ret, "search fields get");
+}
+
 int store_search_fields_del(struct store *st, DB_TXN *txn, const char *uniqueid, uint32_t uid)
 {
     if (!uniqueid || strlen(uniqueid) != STORE_UNIQUEID_LEN) return STORE_OK;

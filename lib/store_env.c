@@ -390,6 +390,7 @@ int store_open(struct store **out, int flags)
     for (int d = 0; !r && d < SDB__COUNT; d++) r = open_db(st, d);
     /* A store from before the grant index: master fills it at start-up. */
     if (!r && (flags & STORE_OPEN_RECOVER)) r = store_aclidx_ensure(st);
+    if (!r && (flags & STORE_OPEN_RECOVER)) r = store_search_fields_ensure(st);
     if (r) {
         store_close(st);
         return r;

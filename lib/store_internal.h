@@ -201,6 +201,11 @@ int store_search_fields_put(struct store *st, DB_TXN *txn, const char *uniqueid,
                             const char *guid);
 int store_search_fields_del(struct store *st, DB_TXN *txn, const char *uniqueid, uint32_t uid);
 int store_search_fields_drop(struct store *st, DB_TXN *txn, const char *uniqueid);
+/* 1 when (uniqueid, uid) has an entry, 0 when not, or a STORE_E* error. */
+int store_search_fields_exists(struct store *st, DB_TXN *txn, const char *uniqueid, uint32_t uid);
+/* master at start-up: entries for the messages of a store made before them
+ * (store_fields_build.c); a no-op once done. */
+int store_search_fields_ensure(struct store *st);
 
 /* ---- deleting all records of a mailbox (store_txn.c) ---- */
 void guidlist_add(struct guidlist *l, const char *guid, const char *partition);

@@ -124,6 +124,13 @@ static int seen_cb(uint32_t uid, const char *val, size_t len, void *rock)
     return 0;
 }
 
+static int count_cb(uint32_t uid, const char *val, size_t len, void *rock)
+{
+    (void)uid; (void)val; (void)len;
+    ((struct seen *)rock)->n++;
+    return 0;
+}
+
 static void test_fields_store(void **state)
 {
     struct fx *f = *state;
@@ -196,11 +203,43 @@ static void test_fields_store(void **state)
     assert_int_equal(store_verify(f->st, NULL, NULL), 1);
 }
 
+/* A store from before the entries: master's start-up gives every live
+ * message its entry once, in batches, and then never walks again. */
+static void test_fields_built_for_old_store(void **state)
+{
+    struct fx *f = *state;
+    char g[STORE_GUID_HEXLEN + 1];
+    uint32_t uid[1205];
+    for (unsigned i = 0; i < 1205; i++) uid[i] = put_msg(f, "user/sf", "old", i, g);
+    struct mbtxn *t;
+    assert_int_equal(store_mbtxn_begin(f->st, "user/sf", &t), STORE_OK);
+    assert_int_equal(store_expunge(t, uid[7]), STORE_OK);
+    assert_int_equal(store_mbtxn_commit(t), STORE_OK);
+    /* As made by an older release: no entries, no mark. */
+    struct op drop = { f->mb.uniqueid, 0, NULL, 2 };
+    assert_int_equal(store_run_txn(f->st, op_txn, &drop), STORE_OK);
+    assert_int_equal(store_db_del(f->st, SDB_MBREC, NULL, "!searchfields", 13), STORE_OK);
+    struct seen s = { 0 };
+    assert_int_equal(store_search_fields_scan(f->st, f->mb.uniqueid, 1, count_cb, &s), STORE_OK);
+    assert_int_equal(s.n, 0);
+    assert_int_equal(store_search_fields_ensure(f->st), STORE_OK);
+    assert_int_equal(store_search_fields_scan(f->st, f->mb.uniqueid, 1, count_cb, &s), STORE_OK);
+    assert_int_equal(s.n, 1204);              /* every live message, across batches */
+    assert_int_equal(store_verify(f->st, NULL, NULL), 0);
+    /* Marked done: a later start-up does not walk again. */
+    assert_int_equal(store_run_txn(f->st, op_txn, &drop), STORE_OK);
+    assert_int_equal(store_search_fields_ensure(f->st), STORE_OK);
+    memset(&s, 0, sizeof s);
+    assert_int_equal(store_search_fields_scan(f->st, f->mb.uniqueid, 1, count_cb, &s), STORE_OK);
+    assert_int_equal(s.n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fields_roundtrip),
         cmocka_unit_test_setup_teardown(test_fields_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fields_built_for_old_store, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
