@@ -391,6 +391,7 @@ int store_open(struct store **out, int flags)
     /* A store from before the grant index: master fills it at start-up. */
     if (!r && (flags & STORE_OPEN_RECOVER)) r = store_aclidx_ensure(st);
     if (!r && (flags & STORE_OPEN_RECOVER)) r = store_search_fields_ensure(st);
+    if (!r && (flags & STORE_OPEN_RECOVER)) r = store_summary_ensure(st);
     if (r) {
         store_close(st);
         return r;

@@ -155,6 +155,9 @@ int store_summary_note(struct store *st, DB_TXN *txn, struct mailbox_info *mb, u
 /* Computes the summary of mb from all its records. */
 int store_summary_rebuild(struct store *st, DB_TXN *txn, struct mailbox_info *mb);
 void store_summary_add_keywords(struct mailbox_info *mb, const char *kw);
+/* master at start-up: a summary for every mailbox of a store made before
+ * them (or that lost them); a no-op once done. */
+int store_summary_ensure(struct store *st);
 /* Is every keyword of kw in mb's list? (verify) */
 int store_summary_keywords_listed(const struct mailbox_info *mb, const char *kw);
 

@@ -17,6 +17,8 @@
  * A mailbox record from before summaries (STORE_SUMMARY_NONE) gets one
  * from a full read at its next mailbox transaction. */
 #include "store_internal.h"
+#include "log.h"
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -160,5 +162,56 @@ int store_summary_rebuild(struct store *st, DB_TXN *txn, struct mailbox_info *mb
     struct rebuild rb = { mb };
     int r = walk_records(st, txn, mb, 0, rebuild_one, &rb);
     if (r) mb->summary = STORE_SUMMARY_NONE;
+    return r;
+}
+
+/* ---- summaries for a store made before them (master, at start-up) ---- */
+
+#define SUMMARIES_KEY "!summaries"
+
+struct idlist { char (*v)[STORE_UNIQUEID_LEN + 1]; size_t n, alloc; };
+
+static int collect_unsummarised(const struct mailbox_info *mb, void *rock)
+{
+    struct idlist *l = rock;
+    if (mb->summary != STORE_SUMMARY_NONE) return 0;
+    if (l->n == l->alloc) {
+        l->alloc = l->alloc ? l->alloc * 2 : 64;
+        l->v = xrealloc(l->v, l->alloc * sizeof *l->v);
+    }
+    memcpy(l->v[l->n++], mb->uniqueid, STORE_UNIQUEID_LEN + 1);
+    return 0;
+}
+
+/* One mailbox's summary from its records (re-read inside the transaction:
+ * it may have one by now). */
+static int summarise_txn(struct store *st, DB_TXN *txn, void *rock)
+{
+    struct mailbox_info mb;
+    int r = store_mbrec_get(st, txn, rock, &mb, DB_RMW);
+    if (r == STORE_ENOENT) return STORE_OK;   /* deleted meanwhile */
+    if (r || mb.summary != STORE_SUMMARY_NONE) return r;
+    r = store_summary_rebuild(st, txn, &mb);
+    return r ? r : store_mbrec_put(st, txn, &mb);
+}
+
+static int mark_txn(struct store *st, DB_TXN *txn, void *rock)
+{
+    (void)rock;
+    return store_db_put(st, SDB_MBREC, txn, SUMMARIES_KEY, strlen(SUMMARIES_KEY), "1", 1, 0);
+}
+
+int store_summary_ensure(struct store *st)
+{
+    struct buf v = BUF_INIT;
+    int r = store_db_get(st, SDB_MBREC, NULL, SUMMARIES_KEY, strlen(SUMMARIES_KEY), &v, 0);
+    buf_free(&v);
+    if (r != STORE_ENOENT) return r;
+    struct idlist l = { NULL, 0, 0 };
+    r = store_mailbox_list(st, "", collect_unsummarised, &l);
+    for (size_t i = 0; !r && i < l.n; i++) r = store_run_txn(st, summarise_txn, l.v[i]);
+    if (!r) r = store_run_txn(st, mark_txn, NULL);
+    if (!r && l.n) log_notice("store: mailbox summaries made for %zu mailboxes", l.n);
+    free(l.v);
     return r;
 }

@@ -681,6 +681,17 @@ static void test_mailbox_summary(void **state)
     assert_int_equal(sum.unseen_seq, 4);
     assert_string_equal(sum.mb.keywords, "Late");
     assert_verify_clean(f->st);
+    /* master's start-up makes the summaries of an older store at once. */
+    assert_int_equal(store_mailbox_lookup(f->st, "user/bob", &bad), STORE_OK);
+    bad.summary = STORE_SUMMARY_NONE;
+    assert_int_equal(store_mbrec_put(f->st, NULL, &bad), STORE_OK);
+    assert_int_equal(store_db_del(f->st, SDB_MBREC, NULL, "!summaries", 10), STORE_OK);
+    assert_int_equal(store_summary_ensure(f->st), STORE_OK);
+    sum = summary_of(f->st, mb.uniqueid, 0);
+    assert_int_equal(sum.mb.summary, STORE_SUMMARY_OK);
+    assert_int_equal(sum.mb.firstunseen, u[5]);
+    assert_int_equal(sum.mb.unseen, 1);
+    assert_verify_clean(f->st);
 }
 
 static void test_delete(void **state)
