@@ -66,24 +66,26 @@ static int run_search_map(struct session *s, struct search_prog *prog, struct ma
     struct selected *sel = s->sel;
     struct msg_record rec;
     memset(&rec, 0, sizeof rec);
+    /* One view for all: with no store behind it nothing is ever loaded
+     * into it, so only the per-message fields change. */
+    struct msgview v;
+    msgview_init(&v, NULL, NULL, 0, &rec);
     for (uint32_t i = 0; i < sel->n; i++) {
         if (sel->msgs[i].flags & FLAG_EXPUNGED) continue;
         rec.uid = sel->msgs[i].uid;
         rec.flags = sel->msgs[i].flags;
         rec.modseq = sel->msgs[i].modseq;
-        struct msgview v;
-        msgview_init(&v, NULL, NULL, i + 1, &rec);
+        v.seq = i + 1;
         v.flags = sel->msgs[i].flags;
         v.recent = sel_is_recent(sel, rec.uid) && !sel->readonly;
-        int hit = search_match(prog, &v);
-        msgview_release(&v);
-        if (!hit) continue;
+        if (!search_match(prog, &v)) continue;
         if (m->n == m->alloc) m->v = xrealloc(m->v, (m->alloc = m->alloc ? m->alloc * 2 : 64) * sizeof *m->v);
         m->v[m->n].idx = i;
         m->v[m->n].rec = NULL;
         if (rec.modseq > m->maxmodseq) m->maxmodseq = rec.modseq;
         m->n++;
     }
+    msgview_release(&v);
     return 0;
 }
 
