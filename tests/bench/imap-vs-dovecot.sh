@@ -137,7 +137,7 @@ fi
 start_dovecot
 start_satchel yes
 
-KEYS=("SELECT" "connect+LOGIN+SELECT+LOGOUT (median)" "UID FETCH 1:* (FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)" "UID SEARCH SUBJECT quarterly"
+KEYS=("SELECT (median)" "connect+LOGIN+SELECT+LOGOUT (median)" "UID FETCH 1:* (FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)" "UID SEARCH SUBJECT quarterly"
       "UID SEARCH FLAGGED" "UID SEARCH TEXT zanzibar" "idle logged-in connection")
 declare -A FIG
 for n in $COUNTS; do
