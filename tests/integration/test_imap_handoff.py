@@ -30,13 +30,17 @@ def server_pid(sock):
         time.sleep(0.05)
     assert inode, "server socket not found"
     target = f"socket:[{inode}]"
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                if os.readlink(f"/proc/{pid}/fd/{fd}") == target:
-                    return int(pid)
-        except OSError:
-            continue
+    # A process in the middle of the hand-over's exec cannot be read for a
+    # moment: look again before giving up.
+    for _ in range(40):
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                for fd in os.listdir(f"/proc/{pid}/fd"):
+                    if os.readlink(f"/proc/{pid}/fd/{fd}") == target:
+                        return int(pid)
+            except OSError:
+                continue
+        time.sleep(0.05)
     raise AssertionError("no process holds the server socket")
 
 
