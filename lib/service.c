@@ -258,7 +258,7 @@ static char **parse_args(int argc, char **argv, struct service_args *a, int *nre
 static int start_service(const struct service_ops *ops, const struct service_args *a, int nrest, char **rest)
 {
     struct store *st = NULL;
-    int rc = store_open(&st, STORE_OPEN_SERVICE);
+    int rc = store_open(&st, 0);
     if (rc != STORE_OK) {
         log_error("cannot open the store: %s", store_strerror(rc));
         fprintf(stderr, "%s: cannot open the store: %s\n", ops->name, store_strerror(rc));

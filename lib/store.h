@@ -53,8 +53,6 @@ struct store;   /* one per process: the open environment and databases */
 enum {
     STORE_OPEN_RECOVER = 1 << 0,   /* run normal recovery first (master, at start-up, alone) */
     STORE_OPEN_CREATE = 1 << 1,    /* create the environment if missing */
-    STORE_OPEN_SERVICE = 1 << 2,   /* a child of master, which runs failchk when one dies:
-                                    * no DB_REGISTER slot, no failchk of its own at open */
 };
 /* Open the environment in configdirectory/db using the loaded config. Every
  * process (master, each service child, satchelctl) calls this once, and
@@ -63,10 +61,7 @@ enum {
  * STORE_OPEN_RECOVER, a process that died with the environment open is
  * cleaned up by failchk during the open (others keep running); only an
  * environment that really needs recovery gives STORE_EPANIC.
- * Registers the process (DB_REGISTER) so that failchk can clean up after it,
- * except with STORE_OPEN_SERVICE: failchk at open walks every mutex of the
- * environment (milliseconds with a large cache, paid by every IMAP login
- * and more with the cache), and master already runs it when a child dies. */
+ * Registers the process (DB_REGISTER) so that failchk can clean up after it. */
 int store_open(struct store **out, int flags);
 void store_close(struct store *st);
 /* After a child died abnormally: release its locks/txns (DB_ENV->failchk).

@@ -372,11 +372,8 @@ int store_open(struct store **out, int flags)
     if (r) { free(st); return store_dberr(NULL, r, "db_env_create"); }
     st->env->app_private = st;
     r = env_configure(st);
-    uint32_t eflags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL;
-    /* DB_REGISTER finds processes that died with the environment open, and
-     * DB_FAILCHK cleans up after them instead of panicking everyone (it
-     * must go with DB_REGISTER).  master's children leave both to master. */
-    if (!(flags & STORE_OPEN_SERVICE)) eflags |= DB_REGISTER | DB_FAILCHK;
+    uint32_t eflags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
+                      DB_REGISTER | DB_FAILCHK;
     if ((flags & STORE_OPEN_RECOVER) || ((flags & STORE_OPEN_CREATE) && env_is_new(dbdir))) eflags |= DB_RECOVER;
     if (!r) {
         int ret = st->env->open(st->env, dbdir, eflags, 0600);
