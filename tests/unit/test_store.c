@@ -6,7 +6,10 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include "test_store_util.h"
 #include "store_internal.h"   /* to empty the ACL grant index */
@@ -879,6 +882,60 @@ static void add_orphan(const char *path)
     fclose(fp);
 }
 
+/* Opening the store for recovery (master's start-up) makes every
+ * partition's objects directory and marks it as the top of a hierarchy, so
+ * that the filesystem spreads the hash directories over block groups. */
+static void test_partition_objects_marked_topdir(void **state)
+{
+    struct fx *f = *state;
+    const char *parts[] = { f->d.part, f->d.part2 };
+    for (int i = 0; i < 2; i++) {
+        char objects[400];
+        snprintf(objects, sizeof objects, "%s/objects", parts[i]);
+        int fd = open(objects, O_RDONLY | O_DIRECTORY);
+        assert_true(fd >= 0);
+        int flags = 0;
+        if (ioctl(fd, FS_IOC_GETFLAGS, &flags) != 0) {
+            int e = errno;
+            close(fd);
+            assert_true(e == ENOTTY || e == EOPNOTSUPP || e == EINVAL);
+            skip();   /* a filesystem without inode flags (tmpfs) */
+        }
+        close(fd);
+        assert_true(flags & FS_TOPDIR_FL);
+    }
+}
+
+/* The directory fsync after a new message file is left out only on the
+ * filesystems whose file sync also commits the new name; findmnt, not our
+ * own reading of mountinfo, says which filesystem the partition is on. */
+static int fs_says(const char *dir, const char *fd_path)
+{
+    char cmd[600], type[64] = "";
+    snprintf(cmd, sizeof cmd, "findmnt -n -o FSTYPE --target '%s'", dir);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    if (!fgets(type, sizeof type, p)) type[0] = 0;
+    pclose(p);
+    type[strcspn(type, "\n")] = 0;
+    int fd = open(fd_path, O_RDONLY | O_DIRECTORY);
+    assert_true(fd >= 0);
+    int ours = store_fs_syncs_new_names(fd);
+    close(fd);
+    int expected = !strcmp(type, "ext4") || !strcmp(type, "xfs") || !strcmp(type, "btrfs");
+    assert_int_equal(ours, expected);
+    return ours;
+}
+
+static void test_directory_sync_only_where_needed(void **state)
+{
+    struct fx *f = *state;
+    fs_says(f->d.part, f->d.part);
+    if (access("/dev/shm", W_OK) == 0) assert_int_equal(fs_says("/dev/shm", "/dev/shm"), 0);
+    /* Asking about another device and back gives each its own answer. */
+    fs_says(f->d.part, f->d.part);
+}
+
 static void test_verify_missing_file(void **state) { corrupt_and_check(*state, remove_file, "missing"); }
 static void test_verify_corrupt_file(void **state) { corrupt_and_check(*state, flip_byte, "corrupt"); }
 static void test_verify_orphan_file(void **state) { corrupt_and_check(*state, add_orphan, "orphan"); }
@@ -905,6 +962,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lock_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partition_move, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_across_partitions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_partition_objects_marked_topdir, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_directory_sync_only_where_needed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_missing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_corrupt_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_orphan_file, setup, teardown),
