@@ -54,27 +54,25 @@ int store_mbtxn_begin(struct store *st, const char *name, struct mbtxn **out)
     int fd;
     r = store_lock_mailbox(st, mb.uniqueid, &fd);
     if (r) return r;
-    /* Re-read under the lock: the previous holder committed before it
-     * released the lock, so this snapshot has its changes.  The name may
-     * have been renamed or deleted while we waited. */
-    char id[STORE_UNIQUEID_LEN + 1];
-    memcpy(id, mb.uniqueid, sizeof id);
-    r = store_mailbox_lookup(st, name, &mb);
-    if (!r && strcmp(id, mb.uniqueid)) r = STORE_ENOENT;
-    struct mbtxn *t = NULL;
-    if (!r) {
-        t = xcalloc(1, sizeof *t);
-        t->st = st;
-        t->lockfd = fd;
-        t->mb0 = t->mb = mb;
-        t->now = time(NULL);
-        r = store_txn_begin(st, &t->txn);
-    }
+    /* Re-read the record under the lock, in the transaction itself (no
+     * second snapshot transaction; read-committed, so no page lock is
+     * kept): the previous holder committed before it released the lock,
+     * so we see its changes.  The mailbox may have been renamed or deleted
+     * while we waited. */
+    struct mbtxn *t = xcalloc(1, sizeof *t);
+    t->st = st;
+    t->lockfd = fd;
+    t->now = time(NULL);
+    r = store_txn_begin(st, &t->txn);
+    if (!r) r = store_mbrec_get(st, t->txn, mb.uniqueid, &t->mb, DB_READ_COMMITTED);
+    if (!r && strcmp(t->mb.name, mb.name)) r = STORE_ENOENT;
     if (r) {
+        store_txn_abort(t->txn);
         free(t);
         store_unlock_mailbox(fd);
         return r;
     }
+    t->mb0 = t->mb;
     *out = t;
     return STORE_OK;
 }
