@@ -91,11 +91,18 @@ EOF
 
 # Each round runs both servers back to back, so that load from elsewhere on
 # the machine hits both alike; the table gives the median of the rounds.
-declare -A RATE
+declare -A RATE CPU
 for c in $CONCURRENCY; do
     for round in $(seq 1 "$ROUNDS"); do
         for server in $SERVERS; do
-            if [ $server = dovecot ]; then port=$DOVECOT_PORT; else port=$SATCHEL_PORT; fi
+            if [ $server = dovecot ]; then
+                port=$DOVECOT_PORT
+                root=$(cat "$D/run/master.pid")
+            else
+                port=$SATCHEL_PORT
+                root=$MASTER_PID
+            fi
+            cpu0=$(tree_cpu_ms "$root")
             if ! out=$("$BENCH" --host 127.0.0.1 --port "$port" --users "$USERS" --user-format 'bench%d' \
                     --count "$COUNT" --size "$SIZE" --concurrency "$c" --label "$server c=$c round $round" \
                     --check "bash $WORK/count-$server.sh" $DRIVER 2>"$WORK/bench.err"); then
@@ -104,8 +111,12 @@ for c in $CONCURRENCY; do
                 cat "$WORK/bench.err"
                 exit 1
             fi
+            # The arrival check (after the deliveries) runs outside the server.
+            cpu=$(python3 -c "print('%.3f' % (($(tree_cpu_ms "$root") - $cpu0) / $COUNT))")
             echo "$out"
+            echo "[$server c=$c round $round] server CPU: $cpu ms per delivery (all its processes)"
             RATE[$server$c]+="$(echo "$out" | sed -n 's/.*: \([0-9.]*\) deliveries\/s.*/\1/p' | head -1) "
+            CPU[$server$c]+="$cpu "
         done
     done
 done
@@ -114,15 +125,19 @@ median() { python3 -c 'import statistics, sys; print(statistics.median(float(x) 
 echo
 echo "median of $ROUNDS round(s), $COUNT messages of $SIZE bytes each, $USERS users, durable:"
 if has_server dovecot && has_server satchel; then
-    printf '%-12s %12s %12s %8s\n' concurrency "dovecot/s" "satchel/s" ratio
+    printf '%-12s %12s %12s %8s   %s\n' concurrency "dovecot/s" "satchel/s" ratio \
+        "server CPU ms/delivery: dovecot, satchel, ratio"
     for c in $CONCURRENCY; do
         d=$(median ${RATE[dovecot$c]})
         s=$(median ${RATE[satchel$c]})
-        printf '%-12s %12s %12s %8s\n' "$c" "$d" "$s" "$(python3 -c "print('%.2fx' % ($s / $d))")"
+        dc=$(median ${CPU[dovecot$c]})
+        sc=$(median ${CPU[satchel$c]})
+        printf '%-12s %12s %12s %8s   %s\n' "$c" "$d" "$s" "$(python3 -c "print('%.2fx' % ($s / $d))")" \
+            "$(python3 -c "print('%.3f, %.3f, %.2fx' % ($dc, $sc, $dc / $sc))")"
     done
 else
-    printf '%-12s %12s\n' concurrency "$SERVERS/s"
+    printf '%-12s %12s %s\n' concurrency "$SERVERS/s" "server CPU ms/delivery"
     for c in $CONCURRENCY; do
-        printf '%-12s %12s\n' "$c" "$(median ${RATE[$SERVERS$c]})"
+        printf '%-12s %12s %s\n' "$c" "$(median ${RATE[$SERVERS$c]})" "$(median ${CPU[$SERVERS$c]})"
     done
 fi
