@@ -7,6 +7,7 @@
 #include "prot.h"
 #include "service.h"
 #include "mutf7.h"
+#include "kwlist.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,47 +243,17 @@ int sel_save_seen(struct session *s)
 /* Does the keyword list kw contain a keyword not yet in sel->keywords? */
 static int has_new_keyword(const struct selected *sel, const char *kw)
 {
-    const char *p = kw;
-    while (*p) {
-        while (*p == ' ') p++;
-        const char *e = p;
-        while (*e && *e != ' ') e++;
-        if (e > p) {
-            int found = 0;
-            const char *k = sel->keywords.s ? sel->keywords.s : "";
-            size_t n = (size_t)(e - p);
-            while (*k && !found) {
-                while (*k == ' ') k++;
-                const char *ke = k;
-                while (*ke && *ke != ' ') ke++;
-                if ((size_t)(ke - k) == n && strncasecmp(k, p, n) == 0) found = 1;
-                k = ke;
-            }
-            if (!found) return 1;
-        }
-        p = e;
-    }
-    return 0;
+    return !kwlist_has_all(sel->keywords.s ? sel->keywords.s : "", kw);
 }
 
 static void add_keywords(struct selected *sel, const char *kw)
 {
-    const char *p = kw;
-    while (*p) {
-        while (*p == ' ') p++;
-        const char *e = p;
-        while (*e && *e != ' ') e++;
-        if (e > p) {
-            char one[256];
-            size_t n = (size_t)(e - p) < sizeof one - 1 ? (size_t)(e - p) : sizeof one - 1;
-            memcpy(one, p, n);
-            one[n] = 0;
-            if (has_new_keyword(sel, one)) {
-                buf_putc(&sel->keywords, ' ');
-                buf_appendstr(&sel->keywords, one);
-            }
-        }
-        p = e;
+    const char *p = kw, *w;
+    size_t n;
+    while ((w = kwlist_next(&p, &n))) {
+        if (kwlist_has(sel->keywords.s ? sel->keywords.s : "", w, n)) continue;
+        buf_putc(&sel->keywords, ' ');
+        buf_append(&sel->keywords, w, n);
     }
 }
 

@@ -188,6 +188,14 @@ int msgrec_decode(const char *data, size_t len, struct msg_record *r)
     return d.bad ? STORE_EIO : STORE_OK;
 }
 
+int msgrec_decode_flags(const void *data, size_t len, uint32_t *flags)
+{
+    struct deser d = { data, len, 0 };
+    if (de_u8(&d) != STORE_FMT_V1) return STORE_EIO;
+    *flags = de_u32(&d);
+    return d.bad ? STORE_EIO : STORE_OK;
+}
+
 int msgrec_decode_map(const char *data, size_t len, struct msg_mapent *e, char *kw, size_t kwlen)
 {
     struct deser d = { (const unsigned char *)data, len, 0 };

@@ -128,6 +128,8 @@ int mbrec_decode(const char *data, size_t len, struct mailbox_info *mb);
 /* Records: a tombstone keeps only uid, modseq and the expunge time (savedate). */
 void msgrec_encode(const struct msg_record *r, struct buf *out);
 int msgrec_decode(const char *data, size_t len, struct msg_record *r);
+/* Only the flags (FLAG_EXPUNGED for a tombstone), for walks that need no more. */
+int msgrec_decode_flags(const void *data, size_t len, uint32_t *flags);
 /* Only what store_records_map reports; keywords go to kw (kwlen bytes). */
 int msgrec_decode_map(const char *data, size_t len, struct msg_mapent *e, char *kw, size_t kwlen);
 #define RECKEY_LEN (STORE_UNIQUEID_LEN + 4)

@@ -196,10 +196,10 @@ static int each_live(struct recscan *a, uint32_t uid, const char *data, size_t l
 {
     struct livecount *lc = a->rock;
     if (uid >= lc->below) { a->cbret = 1; return STORE_OK; }
-    const unsigned char *p = (const unsigned char *)data;
-    if (len < 5 || p[0] != STORE_FMT_V1) return STORE_EIO;
-    if (!(get_be32(p + 1) & FLAG_EXPUNGED)) lc->n++;
-    return STORE_OK;
+    uint32_t flags;
+    int r = msgrec_decode_flags(data, len, &flags);
+    if (!r && !(flags & FLAG_EXPUNGED)) lc->n++;
+    return r;
 }
 
 /* Live messages with from <= uid < below, in txn's snapshot. */

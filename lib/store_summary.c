@@ -20,16 +20,7 @@
 #include "log.h"
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-/* Flags of a stored record without decoding the rest (version, flags). */
-static int record_flags(const DBT *data, uint32_t *flags)
-{
-    const unsigned char *p = data->data;
-    if (data->size < 5 || p[0] != STORE_FMT_V1) return STORE_EIO;
-    *flags = get_be32(p + 1);
-    return STORE_OK;
-}
+#include "kwlist.h"
 
 /* Calls each(rock, uid, flags, data) for the records of mb from uid from
  * on, inside the write transaction, until each returns non-zero (its
@@ -51,7 +42,7 @@ static int walk_records(struct store *st, DB_TXN *txn, const struct mailbox_info
     ret = c->get(c, &key, &data, DB_SET_RANGE);
     while (ret == 0 && key.size == RECKEY_LEN && !memcmp(k, mb->uniqueid, STORE_UNIQUEID_LEN)) {
         uint32_t flags;
-        if ((r = record_flags(&data, &flags)) != 0) break;
+        if ((r = msgrec_decode_flags(data.data, data.size, &flags)) != 0) break;
         int e = each(rock, get_be32(k + STORE_UNIQUEID_LEN), flags, &data);
         if (e) { r = e == 1 ? STORE_OK : e; break; }
         ret = c->get(c, &key, &data, DB_NEXT);
@@ -73,48 +64,26 @@ static int find_unseen(void *rock, uint32_t uid, uint32_t flags, const DBT *data
 
 /* Is the keyword kw (n bytes) in the space-separated list? (Keywords
  * compare without regard to case, RFC 3501 2.3.2.) */
-static int list_has(const char *list, const char *kw, size_t n)
-{
-    for (const char *p = list; *p;) {
-        while (*p == ' ') p++;
-        const char *e = p;
-        while (*e && *e != ' ') e++;
-        if ((size_t)(e - p) == n && strncasecmp(p, kw, n) == 0) return 1;
-        p = e;
-    }
-    return 0;
-}
-
 void store_summary_add_keywords(struct mailbox_info *mb, const char *kw)
 {
-    for (const char *p = kw ? kw : ""; *p;) {
-        while (*p == ' ') p++;
-        const char *e = p;
-        while (*e && *e != ' ') e++;
-        size_t n = (size_t)(e - p), len = strlen(mb->keywords);
-        if (n && !list_has(mb->keywords, p, n)) {
-            if (len + 1 + n >= sizeof mb->keywords) {
-                mb->summary = STORE_SUMMARY_KEYWORDS_FULL;
-            } else {
-                if (len) mb->keywords[len++] = ' ';
-                memcpy(mb->keywords + len, p, n);
-                mb->keywords[len + n] = '\0';
-            }
+    const char *p = kw, *w;
+    size_t n;
+    while ((w = kwlist_next(&p, &n))) {
+        if (kwlist_has(mb->keywords, w, n)) continue;
+        size_t len = strlen(mb->keywords);
+        if (len + 1 + n >= sizeof mb->keywords) {
+            mb->summary = STORE_SUMMARY_KEYWORDS_FULL;
+            continue;
         }
-        p = e;
+        if (len) mb->keywords[len++] = ' ';
+        memcpy(mb->keywords + len, w, n);
+        mb->keywords[len + n] = '\0';
     }
 }
 
 int store_summary_keywords_listed(const struct mailbox_info *mb, const char *kw)
 {
-    for (const char *p = kw ? kw : ""; *p;) {
-        while (*p == ' ') p++;
-        const char *e = p;
-        while (*e && *e != ' ') e++;
-        if (e > p && !list_has(mb->keywords, p, (size_t)(e - p))) return 0;
-        p = e;
-    }
-    return 1;
+    return kwlist_has_all(mb->keywords, kw);
 }
 
 static int is_deleted(uint32_t flags) { return (flags & (FLAG_DELETED | FLAG_EXPUNGED)) == FLAG_DELETED; }

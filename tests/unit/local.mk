@@ -6,3 +6,4 @@ include tests/unit/message.mk
 include tests/unit/imapleaf.mk
 include tests/unit/imapparse.mk
 include tests/unit/searchfields.mk
+include tests/unit/kwlist.mk
