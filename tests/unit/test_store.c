@@ -19,8 +19,7 @@ struct fx { struct tstore_dirs d; struct store *st; };
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
-    if (!f || tstore_setup_config(&f->d)) return -1;
-    if (store_open(&f->st, STORE_OPEN_CREATE | STORE_OPEN_RECOVER)) return -1;
+    if (!f || tstore_open(&f->d, &f->st)) return -1;
     *state = f;
     return 0;
 }
@@ -28,26 +27,16 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    store_close(f->st);
-    tstore_cleanup(&f->d);
+    tstore_close(&f->d, f->st);
     free(f);
     return 0;
 }
 
-/* Stage and append one message; returns its uid. */
+/* Stage and append one message (\Seen); returns its uid. */
 static uint32_t put_msg(struct store *st, const char *mbox, const char *tag, unsigned n, struct staged_msg *sm_out)
 {
-    char buf[8192];
-    size_t len = tstore_message(buf, sizeof buf, tag, n, 200);
-    struct staged_msg sm;
-    assert_int_equal(store_stage_message(st, NULL, buf, len, &sm), STORE_OK);
-    struct mbtxn *t;
-    assert_int_equal(store_mbtxn_begin(st, mbox, &t), STORE_OK);
-    struct append_spec spec = { &sm, FLAG_SEEN, NULL, 0 };
-    uint32_t uid = 0;
-    assert_int_equal(store_append(t, &spec, &uid), STORE_OK);
-    assert_int_equal(store_mbtxn_commit(t), STORE_OK);
-    if (sm_out) *sm_out = sm;
+    uint32_t uid = tstore_append(st, mbox, tag, n, 200, FLAG_SEEN, sm_out);
+    assert_true(uid > 0);
     return uid;
 }
 

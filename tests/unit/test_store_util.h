@@ -55,4 +55,46 @@ static inline size_t tstore_message(char *buf, size_t len, const char *tag, unsi
     buf[used] = '\0';
     return used;
 }
+/* A fresh configdirectory and the store opened in it as master opens it. */
+static inline int tstore_open(struct tstore_dirs *d, struct store **st)
+{
+    if (tstore_setup_config(d)) return -1;
+    int r = store_open(st, STORE_OPEN_CREATE | STORE_OPEN_RECOVER);
+    if (r) fprintf(stderr, "store_open: %s\n", store_strerror(r));
+    return r ? -1 : 0;
+}
+
+static inline void tstore_close(struct tstore_dirs *d, struct store *st)
+{
+    store_close(st);
+    tstore_cleanup(d);
+}
+
+/* Stages message (tag, n) with a body of bodylen bytes and appends it to
+ * mbox with flags, in a transaction of its own: its uid, or 0 (with a
+ * message on stderr) on failure.  sm_out, when given, gets the staged
+ * message (its GUID). */
+static inline uint32_t tstore_append(struct store *st, const char *mbox, const char *tag, unsigned n,
+                                     size_t bodylen, uint32_t flags, struct staged_msg *sm_out)
+{
+    char buf[8192];
+    size_t len = tstore_message(buf, sizeof buf, tag, n, bodylen);
+    struct staged_msg sm;
+    struct mbtxn *t;
+    uint32_t uid = 0;
+    int r = store_stage_message(st, NULL, buf, len, &sm);
+    if (!r) r = store_mbtxn_begin(st, mbox, &t);
+    if (!r) {
+        struct append_spec spec = { &sm, flags, NULL, 0 };
+        r = store_append(t, &spec, &uid);
+        if (r) store_mbtxn_abort(t);
+        else r = store_mbtxn_commit(t);
+    }
+    if (r) {
+        fprintf(stderr, "append to %s: %s\n", mbox, store_strerror(r));
+        return 0;
+    }
+    if (sm_out) *sm_out = sm;
+    return uid;
+}
 #endif
