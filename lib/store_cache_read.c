@@ -250,12 +250,20 @@ static void sfkey(unsigned char *k, const char *uniqueid, uint32_t uid)
     k[SF_KEYLEN - 1] = (unsigned char)uid;
 }
 
-int store_search_fields_put(struct store *st, DB_TXN *txn, const char *uniqueid, uint32_t uid,
-                            const char *guid)
+/* The search fields of the message whose entry was made last: a delivery
+ * to many recipients, or a COPY of one message to several mailboxes,
+ * stores the same value once per mailbox, and a GUID names its bytes, so
+ * the blob is read, checked and cut down once. */
+static char memo_guid[STORE_GUID_HEXLEN + 1];
+static struct buf memo_fields = BUF_INIT;
+
+/* The search fields of guid's cache blob into memo_fields (memo_guid):
+ * STORE_OK, STORE_ENOENT when the message has no (sound) blob. */
+static int fields_of(struct store *st, DB_TXN *txn, const char *guid)
 {
-    if (!uniqueid || strlen(uniqueid) != STORE_UNIQUEID_LEN || !guid || strlen(guid) != STORE_GUID_HEXLEN)
-        return STORE_OK;
-    struct buf blob = BUF_INIT, val = BUF_INIT;
+    if (!strcmp(memo_guid, guid)) return STORE_OK;
+    memo_guid[0] = '\0';
+    struct buf blob = BUF_INIT;
     const char *b;
     size_t bl;
     int r = STORE_OK;
@@ -265,17 +273,27 @@ int store_search_fields_put(struct store *st, DB_TXN *txn, const char *uniqueid,
         bl = blob.len;
     }
     struct msg_cache c;
-    if (r == STORE_OK && message_cache_open(b, bl, &c) == 0) {
-        unsigned char k[SF_KEYLEN];
-        sfkey(k, uniqueid, uid);
-        message_cache_fields(&c, &val);
-        r = store_db_put(st, SDB_CACHE, txn, k, sizeof k, val.s, val.len, 0);
-    } else if (r == STORE_ENOENT) {
-        r = STORE_OK;     /* no blob: the message is searched through its file */
+    if (r == STORE_OK && message_cache_open(b, bl, &c) != 0) r = STORE_ENOENT;
+    if (r == STORE_OK) {
+        buf_reset(&memo_fields);
+        message_cache_fields(&c, &memo_fields);
+        memcpy(memo_guid, guid, sizeof memo_guid);
     }
     buf_free(&blob);
-    buf_free(&val);
     return r;
+}
+
+int store_search_fields_put(struct store *st, DB_TXN *txn, const char *uniqueid, uint32_t uid,
+                            const char *guid)
+{
+    if (!uniqueid || strlen(uniqueid) != STORE_UNIQUEID_LEN || !guid || strlen(guid) != STORE_GUID_HEXLEN)
+        return STORE_OK;
+    int r = fields_of(st, txn, guid);
+    if (r == STORE_ENOENT) return STORE_OK;   /* no blob: the message is searched through its file */
+    if (r) return r;
+    unsigned char k[SF_KEYLEN];
+    sfkey(k, uniqueid, uid);
+    return store_db_put(st, SDB_CACHE, txn, k, sizeof k, memo_fields.s, memo_fields.len, 0);
 }
 
 int store_search_fields_exists(struct store *st, DB_TXN *txn, const char *uniqueid, uint32_t uid)

@@ -122,6 +122,31 @@ static int count_cb(uint32_t uid, const char *val, size_t len, void *rock)
     return 0;
 }
 
+/* One message in several mailboxes (a delivery to many recipients, a COPY)
+ * gets its entry in each, the same fields every time, also when another
+ * message's entry is written in between. */
+static void test_fields_same_message_many_mailboxes(void **state)
+{
+    struct fx *f = *state;
+    const char *boxes[] = { "user/sf", "user/m1", "user/m2", "user/m3" };
+    struct mailbox_info mb[4];
+    mb[0] = f->mb;
+    for (int i = 1; i < 4; i++)
+        assert_int_equal(store_mailbox_create(f->st, boxes[i], NULL, NULL, &mb[i]), STORE_OK);
+    char g[STORE_GUID_HEXLEN + 1], h[STORE_GUID_HEXLEN + 1];
+    for (int i = 0; i < 4; i++) {
+        put_msg(f, boxes[i], "shared", 7, g);            /* the same bytes: one GUID */
+        if (i == 1) put_msg(f, boxes[i], "other", 8, h);  /* a different message between */
+    }
+    for (int i = 0; i < 4; i++) {
+        struct seen s = { 0 };
+        assert_int_equal(store_search_fields_scan(f->st, mb[i].uniqueid, 1, seen_cb, &s), STORE_OK);
+        assert_int_equal(s.n, i == 1 ? 2 : 1);
+        assert_non_null(strstr(s.subj[0], "shared 7"));
+        if (i == 1) assert_non_null(strstr(s.subj[1], "other 8"));
+    }
+}
+
 static void test_fields_store(void **state)
 {
     struct fx *f = *state;
@@ -230,6 +255,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fields_roundtrip),
         cmocka_unit_test_setup_teardown(test_fields_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fields_same_message_many_mailboxes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fields_built_for_old_store, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
