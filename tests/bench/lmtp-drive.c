@@ -100,7 +100,9 @@ static size_t make_message(char *out, size_t cap, long i, size_t size, const cha
     return len;
 }
 
-/* One delivery on c: 1 delivered, 0 refused, -1 connection trouble. */
+/* One delivery on c of msg (len bytes, "\r\n.\r\n" included, so that
+ * the body and its end go in one write, as an MTA's buffered writes send
+ * them): 1 delivered, 0 refused, -1 connection trouble. */
 static int deliver(struct conn *c, const char *rcpt, const char *msg, size_t len, char *why, size_t whylen)
 {
     char cmds[600];
@@ -109,7 +111,7 @@ static int deliver(struct conn *c, const char *rcpt, const char *msg, size_t len
     int a = reply(c, why, whylen), b = reply(c, why, whylen), d = reply(c, why, whylen);
     if (a < 0 || b < 0 || d < 0) return -1;
     if (d == 354) {
-        if (send_all(c->fd, msg, len) < 0 || send_all(c->fd, ".\r\n", 3) < 0) return -1;
+        if (send_all(c->fd, msg, len) < 0) return -1;
         int f = reply(c, why, whylen);
         if (f < 0) return -1;
         return a == 250 && b == 250 && f == 250;
@@ -140,6 +142,8 @@ static void worker(char **av, long w, long conc, long count, int go, int out)
     for (long i = w; i < count; i += conc) {
         snprintf(rcpt, sizeof rcpt, av[4], (int)(i % users));
         size_t len = make_message(msg, size + 4096, i, size, av[8], rcpt);
+        memcpy(msg + len, ".\r\n", 3);   /* room: make_message stops near size, the buffer is size + 4096 */
+        len += 3;
         double t0 = now(), lat = -1;
         int r = ok ? deliver(&c, rcpt, msg, len, why, sizeof why) : -1;
         if (r < 0) {                    /* reconnect once and retry, as the Python client does */
