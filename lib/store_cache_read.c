@@ -147,7 +147,7 @@ static int scan_txn(struct store *st, DB_TXN *txn, void *rock)
     DBC *c;
     /* (DB_CURSOR_BULK, which tries the previous leaf page before a descent,
      * measured slower here: a mailbox's keys are rarely on the same page) */
-    int ret = db->cursor(db, txn, &c, 0);
+    int ret = db->cursor(db, txn, &c, STORE_CACHE_READ);
     if (ret) return store_dberr(st, ret, "cache cursor");
     int r = STORE_OK;
     char kbuf[256];
@@ -268,7 +268,7 @@ static int fields_of(struct store *st, DB_TXN *txn, const char *guid)
     size_t bl;
     int r = STORE_OK;
     if (!store_cache_pending_peek(guid, &b, &bl)) {
-        r = store_db_get(st, SDB_CACHE, txn, guid, STORE_GUID_HEXLEN, &blob, 0);
+        r = store_db_get(st, SDB_CACHE, txn, guid, STORE_GUID_HEXLEN, &blob, STORE_CACHE_READ);
         b = blob.s;
         bl = blob.len;
     }
@@ -355,7 +355,7 @@ static int fields_txn(struct store *st, DB_TXN *txn, void *rock)
     struct fields_scan *a = rock;
     DB *db = st->db[SDB_CACHE];
     DBC *c;
-    int ret = db->cursor(db, txn, &c, 0);
+    int ret = db->cursor(db, txn, &c, STORE_CACHE_READ);
     if (ret) return store_dberr(st, ret, "search fields cursor");
     /* under malloc's mmap threshold: reused from the heap, not faulted in anew
      * for every search (a bulk get per 64 kB costs little) */

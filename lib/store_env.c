@@ -31,7 +31,13 @@ static const struct dbspec specs[SDB__COUNT] = {
     [SDB_RECORDS] = { "records.db", DB_BTREE, 4096, 1 },
     [SDB_MODSEQ] = { "modseq.db", DB_BTREE, 4096, 1 },
     [SDB_FILES] = { "files.db", DB_BTREE, 4096, 1 },
-    [SDB_CACHE] = { "cache.db", DB_BTREE, 0, 1 },
+    /* No multiversion copies for cache.db: its values never change once
+     * written (a GUID names the bytes), and a copy of every leaf page each
+     * delivery touched filled the cache under steady delivery, until
+     * Berkeley DB froze copies out to files (7,000 in 30,000 deliveries,
+     * lmtpd's CPU per delivery 0.7 ms at first, 1.7 ms by then).  Readers
+     * use read-committed reads (STORE_CACHE_READ) instead of a snapshot. */
+    [SDB_CACHE] = { "cache.db", DB_BTREE, 0, 0 },
     [SDB_QUOTA] = { "quota.db", DB_HASH, 512, 1 },
     [SDB_REPLOG] = { "replog.db", DB_QUEUE, 16384, 0 },
     [SDB_KV_SUBS] = { "kv_subs.db", DB_BTREE, 0, 1 },

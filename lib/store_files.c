@@ -386,7 +386,7 @@ struct cache_get { const char *guid; struct buf *out; };
 static int cache_get_txn(struct store *st, DB_TXN *txn, void *rock)
 {
     struct cache_get *a = rock;
-    return store_db_get(st, SDB_CACHE, txn, a->guid, strlen(a->guid), a->out, 0);
+    return store_db_get(st, SDB_CACHE, txn, a->guid, strlen(a->guid), a->out, STORE_CACHE_READ);
 }
 
 int store_cache_get(struct store *st, const char *guid, struct buf *out)

@@ -69,6 +69,11 @@ int store_run_txn(struct store *st, store_txn_fn fn, void *rock);
 int store_run_txn_nosync(struct store *st, store_txn_fn fn, void *rock);
 /* Runs fn in a snapshot (read-only) transaction. */
 int store_run_snapshot(struct store *st, store_txn_fn fn, void *rock);
+/* The flag of every read of cache.db, which has no multiversion copies: a
+ * snapshot transaction's read lock on one of its pages is let go at once
+ * (a cursor's, when it moves), so a long FETCH or SEARCH never holds up a
+ * delivery writing there. */
+#define STORE_CACHE_READ DB_READ_COMMITTED
 void store_random_hex(char *out, size_t nbytes);   /* out gets 2*nbytes+1 */
 
 /* Generic get/put/del on one database inside txn. */
