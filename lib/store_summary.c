@@ -62,8 +62,6 @@ static int find_unseen(void *rock, uint32_t uid, uint32_t flags, const DBT *data
     return 1;
 }
 
-/* Is the keyword kw (n bytes) in the space-separated list? (Keywords
- * compare without regard to case, RFC 3501 2.3.2.) */
 void store_summary_add_keywords(struct mailbox_info *mb, const char *kw)
 {
     const char *p = kw, *w;
