@@ -91,7 +91,7 @@ EOF
 
 # Each round runs both servers back to back, so that load from elsewhere on
 # the machine hits both alike; the table gives the median of the rounds.
-declare -A RATE CPU
+declare -A RATE CPU STOLEN
 for c in $CONCURRENCY; do
     for round in $(seq 1 "$ROUNDS"); do
         for server in $SERVERS; do
@@ -120,6 +120,7 @@ for c in $CONCURRENCY; do
             echo "[$server c=$c round $round] server CPU: $cpu ms per delivery (all its processes)"
             RATE[$server$c]+="$(echo "$out" | sed -n 's/.*: \([0-9.]*\) deliveries\/s.*/\1/p' | head -1) "
             CPU[$server$c]+="$cpu "
+            STOLEN[$server$c]+="$(echo "$out" | sed -n 's/.* idle, \([0-9]*\)% stolen.*/\1/p' | head -1) "
         done
     done
 done
@@ -128,15 +129,16 @@ median() { python3 -c 'import statistics, sys; print(statistics.median(float(x) 
 echo
 echo "median of $ROUNDS round(s), $COUNT messages of $SIZE bytes each, $USERS users, durable:"
 if has_server dovecot && has_server satchel; then
-    printf '%-12s %12s %12s %8s   %s\n' concurrency "dovecot/s" "satchel/s" ratio \
-        "server CPU ms/delivery: dovecot, satchel, ratio"
+    printf '%-12s %12s %12s %8s   %-48s %s\n' concurrency "dovecot/s" "satchel/s" ratio \
+        "server CPU ms/delivery: dovecot, satchel, ratio" "CPU stolen: dovecot, satchel"
     for c in $CONCURRENCY; do
         d=$(median ${RATE[dovecot$c]})
         s=$(median ${RATE[satchel$c]})
         dc=$(median ${CPU[dovecot$c]})
         sc=$(median ${CPU[satchel$c]})
-        printf '%-12s %12s %12s %8s   %s\n' "$c" "$d" "$s" "$(python3 -c "print('%.2fx' % ($s / $d))")" \
-            "$(python3 -c "print('%.3f, %.3f, %.2fx' % ($dc, $sc, $dc / $sc))")"
+        printf '%-12s %12s %12s %8s   %-48s %s\n' "$c" "$d" "$s" "$(python3 -c "print('%.2fx' % ($s / $d))")" \
+            "$(python3 -c "print('%.3f, %.3f, %.2fx' % ($dc, $sc, $dc / $sc))")" \
+            "$(median ${STOLEN[dovecot$c]:-0})%, $(median ${STOLEN[satchel$c]:-0})%"
     done
 else
     printf '%-12s %12s %s\n' concurrency "$SERVERS/s" "server CPU ms/delivery"
