@@ -4,3 +4,5 @@ tests_bench_store_SOURCES = tests/bench/store.c
 tests_bench_store_LDADD = $(SATCHEL_LIBS)
 check_PROGRAMS += tests/bench/lmtp-drive
 tests_bench_lmtp_drive_SOURCES = tests/bench/lmtp-drive.c
+check_PROGRAMS += tests/bench/durable-files
+tests_bench_durable_files_SOURCES = tests/bench/durable-files.c
