@@ -126,6 +126,8 @@ for c in $CONCURRENCY; do
 done
 
 median() { python3 -c 'import statistics, sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
+# The stolen share is missing where there is no /proc/stat.
+median_or_none() { if [ $# -gt 0 ]; then median "$@"; else echo "?"; fi; }
 echo
 echo "median of $ROUNDS round(s), $COUNT messages of $SIZE bytes each, $USERS users, durable:"
 if has_server dovecot && has_server satchel; then
@@ -138,7 +140,7 @@ if has_server dovecot && has_server satchel; then
         sc=$(median ${CPU[satchel$c]})
         printf '%-12s %12s %12s %8s   %-48s %s\n' "$c" "$d" "$s" "$(python3 -c "print('%.2fx' % ($s / $d))")" \
             "$(python3 -c "print('%.3f, %.3f, %.2fx' % ($dc, $sc, $dc / $sc))")" \
-            "$(median ${STOLEN[dovecot$c]:-0})%, $(median ${STOLEN[satchel$c]:-0})%"
+            "$(median_or_none ${STOLEN[dovecot$c]})%, $(median_or_none ${STOLEN[satchel$c]})%"
     done
 else
     printf '%-12s %12s %s\n' concurrency "$SERVERS/s" "server CPU ms/delivery"
