@@ -22,25 +22,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
+#include "bench_util.h"
 
 /* One new durable file: the name spreads over the 256 directories as a
  * digest's first byte does. */
@@ -52,7 +34,7 @@ static int one_file(const char *top, int dirfds[256], int worker, long i, const 
     snprintf(path, sizeof path, "%s/%02x/w%d-%ld", top, h, worker, i);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return -1;
-    int bad = write_all(fd, data, size) || fdatasync(fd);
+    int bad = bench_write_all(fd, data, size) || fdatasync(fd);
     if (close(fd)) bad = 1;
     if (!bad && dirsync && fsync(dirfds[h])) bad = 1;
     return bad ? -1 : 0;
@@ -110,7 +92,7 @@ int main(int argc, char **argv)
         return 64;
     }
     if (make_dirs(pos[0])) return 1;
-    double t0 = now();
+    double t0 = bench_now();
     for (long w = 0; w < conc; w++) {
         pid_t pid = fork();
         if (pid < 0) { perror("fork"); return 1; }
@@ -119,7 +101,7 @@ int main(int argc, char **argv)
     int failed = 0, status;
     while (wait(&status) > 0)
         if (!WIFEXITED(status) || WEXITSTATUS(status)) failed = 1;
-    double secs = now() - t0;
+    double secs = bench_now() - t0;
     struct rusage ru;
     getrusage(RUSAGE_CHILDREN, &ru);
     double cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;

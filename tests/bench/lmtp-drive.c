@@ -18,26 +18,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "bench_util.h"
 
 struct conn { int fd; char buf[8192]; size_t pos, len; };
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int send_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 /* One reply (multi-line ones to their last line); its code, or -1. */
 static int reply(struct conn *c, char *last, size_t lastlen)
@@ -78,7 +61,7 @@ static int connect_to(const char *host, const char *port, struct conn *c)
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->pos = c->len = 0;
     if (reply(c, NULL, 0) != 220) return -1;
-    if (send_all(c->fd, "LHLO bench.example\r\n", 20) < 0 || reply(c, NULL, 0) != 250) return -1;
+    if (bench_write_all(c->fd, "LHLO bench.example\r\n", 20) < 0 || reply(c, NULL, 0) != 250) return -1;
     return 0;
 }
 
@@ -107,16 +90,16 @@ static int deliver(struct conn *c, const char *rcpt, const char *msg, size_t len
 {
     char cmds[600];
     int n = snprintf(cmds, sizeof cmds, "MAIL FROM:<bench@example.com>\r\nRCPT TO:<%s>\r\nDATA\r\n", rcpt);
-    if (send_all(c->fd, cmds, (size_t)n) < 0) return -1;
+    if (bench_write_all(c->fd, cmds, (size_t)n) < 0) return -1;
     int a = reply(c, why, whylen), b = reply(c, why, whylen), d = reply(c, why, whylen);
     if (a < 0 || b < 0 || d < 0) return -1;
     if (d == 354) {
-        if (send_all(c->fd, msg, len) < 0) return -1;
+        if (bench_write_all(c->fd, msg, len) < 0) return -1;
         int f = reply(c, why, whylen);
         if (f < 0) return -1;
         return a == 250 && b == 250 && f == 250;
     }
-    if (send_all(c->fd, "RSET\r\n", 6) < 0 || reply(c, NULL, 0) < 0) return -1;
+    if (bench_write_all(c->fd, "RSET\r\n", 6) < 0 || reply(c, NULL, 0) < 0) return -1;
     return 0;
 }
 
@@ -144,7 +127,7 @@ static void worker(char **av, long w, long conc, long count, int go, int out)
         size_t len = make_message(msg, size + 4096, i, size, av[8], rcpt);
         memcpy(msg + len, ".\r\n", 3);   /* room: make_message stops near size, the buffer is size + 4096 */
         len += 3;
-        double t0 = now(), lat = -1;
+        double t0 = bench_now(), lat = -1;
         int r = ok ? deliver(&c, rcpt, msg, len, why, sizeof why) : -1;
         if (r < 0) {                    /* reconnect once and retry, as the Python client does */
             close(c.fd);
@@ -152,12 +135,12 @@ static void worker(char **av, long w, long conc, long count, int go, int out)
             r = ok ? deliver(&c, rcpt, msg, len, why, sizeof why) : -1;
             if (r < 0) snprintf(why, sizeof why, "connection trouble");
         }
-        if (r == 1) lat = now() - t0;
+        if (r == 1) lat = bench_now() - t0;
         else fprintf(stderr, "failure: %s: %s\n", rcpt, why);
         lats[n++] = lat;
     }
-    if (ok && send_all(c.fd, "QUIT\r\n", 6) == 0) reply(&c, NULL, 0);
-    if (send_all(out, (const char *)lats, (size_t)n * sizeof *lats) < 0) _exit(1);
+    if (ok && bench_write_all(c.fd, "QUIT\r\n", 6) == 0) reply(&c, NULL, 0);
+    if (bench_write_all(out, (const char *)lats, (size_t)n * sizeof *lats) < 0) _exit(1);
     _exit(0);
 }
 
@@ -189,7 +172,7 @@ int main(int ac, char **av)
     char ch;
     for (long w = 0; w < conc; w++)
         if (read(outs[w], &ch, 1) != 1) return 1;
-    double t0 = now();
+    double t0 = bench_now();
     for (long w = 0; w < conc; w++)
         if (write(go[1], "G", 1) != 1) return 1;
     double *lat = calloc((size_t)count, sizeof *lat);
@@ -203,7 +186,7 @@ int main(int ac, char **av)
         close(outs[w]);
         waitpid(pids[w], NULL, 0);
     }
-    double elapsed = now() - t0;
+    double elapsed = bench_now() - t0;
     qsort(lat, (size_t)nlat, sizeof *lat, cmp_double);
     double med = nlat ? lat[(nlat - 1) / 2] : 0, p99 = nlat ? lat[(long)((double)(nlat - 1) * 0.99 + 0.5)] : 0;
     printf("%ld %ld %.3f %.2f %.2f\n", nlat, failed, elapsed, med * 1e3, p99 * 1e3);

@@ -10,13 +10,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include "../unit/test_store_util.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "bench_util.h"
 
 /* One appender: 4 KB messages into `name` (or user/u<k> for k random in
  * [0, users) when users > 0) until the deadline; writes its count to fd. */
@@ -26,10 +20,10 @@ static int appender(int id, double seconds, const char *name, int users, int fd)
     if (store_open(&st, 0)) return 1;
     char buf[8192], box[64];
     unsigned n = 0, seed = (unsigned)getpid();
-    double end = now_s() + seconds;
+    double end = bench_now() + seconds;
     char tag[32];
     snprintf(tag, sizeof tag, "bench%d-%d", id, getpid());
-    while (now_s() < end) {
+    while (bench_now() < end) {
         size_t len = tstore_message(buf, sizeof buf, tag, n, 4096);
         if (users > 0) {
             seed = seed * 1103515245u + 12345u;
@@ -55,7 +49,7 @@ static void run_appenders(int procs, double seconds, const char *name, int users
 {
     int pfd[2];
     if (pipe(pfd)) return;
-    double t0 = now_s();
+    double t0 = bench_now();
     for (int i = 0; i < procs; i++)
         if (fork() == 0) { close(pfd[0]); _exit(appender(i, seconds, name, users, pfd[1])); }
     close(pfd[1]);
@@ -67,7 +61,7 @@ static void run_appenders(int procs, double seconds, const char *name, int users
         wait(&status);
         if (!WIFEXITED(status) || WEXITSTATUS(status)) failed++;
     }
-    double dt = now_s() - t0;
+    double dt = bench_now() - t0;
     printf("%-52s %8.0f appends/s  (%u in %.1f s%s)\n", label, total / dt, total, dt,
            failed ? ", SOME PROCESSES FAILED" : "");
     fflush(stdout);
@@ -104,13 +98,13 @@ static void changed_since_bench(unsigned size)
     struct store *st;
     if (store_open(&st, 0)) return;
     struct mailbox_info mb;
-    double t0 = now_s();
+    double t0 = bench_now();
     if (store_mailbox_create(st, "user/big", NULL, NULL, &mb) || fill(st, "user/big", size)) {
         printf("filling the big mailbox failed\n");
         store_close(st);
         return;
     }
-    double tfill = now_s() - t0;
+    double tfill = bench_now() - t0;
     store_mailbox_lookup(st, "user/big", &mb);
     uint64_t since = mb.highestmodseq;
     struct mbtxn *t;
@@ -119,16 +113,16 @@ static void changed_since_bench(unsigned size)
     store_mbtxn_commit(t);
     int reps = 200;
     struct counter c = { 0 };
-    t0 = now_s();
+    t0 = bench_now();
     for (int i = 0; i < reps; i++) store_changed_since(st, mb.uniqueid, since, count_cb, &c);
-    double tcs = (now_s() - t0) / reps;
+    double tcs = (bench_now() - t0) / reps;
     unsigned found = c.n / (unsigned)reps;
     double tscan = 0;
     for (int i = 0; i < 2; i++) {   /* the second one with a warm cache */
         c.n = 0;
-        t0 = now_s();
+        t0 = bench_now();
         store_records(st, mb.uniqueid, 1, NULL, count_cb, &c);
-        tscan = now_s() - t0;
+        tscan = bench_now() - t0;
     }
     printf("%-52s %8.3f ms  (%u records returned)\n", "changed-since, 100 changes", tcs * 1e3, found);
     printf("%-52s %8.1f ms  (%u records; fill took %.1f s)\n", "full scan of the same mailbox, for comparison",
