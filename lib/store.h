@@ -64,6 +64,9 @@ enum {
  * Registers the process (DB_REGISTER) so that failchk can clean up after it. */
 int store_open(struct store **out, int flags);
 void store_close(struct store *st);
+/* Close a handle on an environment about to be recovered: nothing is
+ * flushed or written, so a mutex held by a dead process cannot block it. */
+void store_close_abandoned(struct store *st);
 /* After a child died abnormally: release its locks/txns (DB_ENV->failchk).
  * Returns STORE_EPANIC if the environment must be recovered. */
 int store_failchk(struct store *st);

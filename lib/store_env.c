@@ -445,6 +445,13 @@ void store_close(struct store *st)
     free(st);
 }
 
+void store_close_abandoned(struct store *st)
+{
+    if (!st) return;
+    st->panic = 1;
+    store_close(st);
+}
+
 int store_failchk(struct store *st)
 {
     int r = st->env->failchk(st->env, 0);

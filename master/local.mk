@@ -5,7 +5,7 @@ master_master_SOURCES = \
 	master/master.c master/master.h \
 	master/mconf.c master/mconf.h \
 	master/listener.c master/listener.h \
-	master/spawn.c master/services.c master/jobs.c
+	master/spawn.c master/services.c master/jobs.c master/failchk.c
 master_master_LDADD = $(SATCHEL_LIBS)
 
 noinst_PROGRAMS += master/test-echod

@@ -15,6 +15,9 @@
 #define CRASH_WINDOW 10
 #define BACKOFF_MAX 60
 
+/* Seconds master gives failchk after a crash before it recovers instead. */
+#define FAILCHK_DEADLINE 10
+
 struct service {
     struct service *next;
     const struct mc_entry *cfg;     /* points into master.mc */
@@ -68,6 +71,7 @@ extern volatile sig_atomic_t got_chld, got_hup, got_term;
 void master_wait_signal(int ms);
 
 /* spawn.c */
+void spawn_reset_signals(void);   /* in a forked child: default signals, none blocked */
 pid_t spawn_process(const struct mc_entry *e, const char *conf, int listen_fd, int *status_rd);
 
 /* services.c */
@@ -94,4 +98,7 @@ void jobs_free(struct master *m);
 
 /* Describe a wait status: "exited with status 0", "killed by signal 9 (Killed)". */
 void describe_status(int status, char *buf, size_t len);
+/* failchk.c: after an abnormal exit, failchk in a helper with a deadline;
+ * STORE_EPANIC when the environment must be recovered. */
+int failchk_after_crash(void);
 #endif

@@ -309,11 +309,9 @@ void children_reap(struct master *m)
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) need_failchk |= child_exited(m, pid, status);
     if (!need_failchk || m->stopping || !m->st) return;
-    /* A process died holding locks or a transaction: let BDB clean up after it. */
-    int rc = store_failchk(m->st);
-    if (rc == STORE_EPANIC) recover_store(m);
-    else if (rc != STORE_OK) log_error("failchk: %s", store_strerror(rc));
-    else log_debug("failchk: the index environment is clean");
+    /* A process died, perhaps holding locks or a transaction: let BDB clean
+     * up after it (see failchk.c for why not in master itself). */
+    if (failchk_after_crash() == STORE_EPANIC) recover_store(m);
 }
 
 static long long mono_ms(void)
@@ -349,7 +347,7 @@ void children_terminate(struct master *m, int grace)
     }
 }
 
-/* failchk said the environment is beyond repair while processes use it:
+/* failchk said the environment is beyond repair, or did not finish:
  * stop them all, run recovery, and let the main loop start them again. */
 static void recover_store(struct master *m)
 {
@@ -357,7 +355,9 @@ static void recover_store(struct master *m)
     m->stopping = 1;
     children_terminate(m, (int)config_int(CONF_MASTER_SHUTDOWN_GRACE));
     m->stopping = 0;
-    store_close(m->st);
+    /* The dead process may still hold a region mutex: close without
+     * touching the environment (recovery rebuilds it from the log). */
+    store_close_abandoned(m->st);
     m->st = NULL;
     int rc = store_open(&m->st, STORE_OPEN_RECOVER | STORE_OPEN_CREATE);
     if (rc != STORE_OK) {

@@ -48,7 +48,7 @@ static char **build_argv(const struct mc_entry *e, const char *conf)
     return av;
 }
 
-static void reset_signals(void)
+void spawn_reset_signals(void)
 {
     static const int sigs[] = { SIGPIPE, SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2 };
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
@@ -61,7 +61,7 @@ static void reset_signals(void)
 static void child_exec(const struct mc_entry *e, char *path, int use_path, char **av, int listen_fd, int status_wr,
                        pid_t master_pid)
 {
-    reset_signals();
+    spawn_reset_signals();
     /* If master dies, a service process must not keep its listener open
      * forever (a new master could not bind): SIGHUP makes an idle one exit
      * and a busy one finish its session first (its next 'A' fails). */

@@ -52,7 +52,7 @@ def wait_port(port, timeout=15.0):
 class Suite:
     """A running master with imapd and lmtpd, in its own directory."""
 
-    def __init__(self, root, extra_conf="", extra_services="", durable=True):
+    def __init__(self, root, extra_conf="", extra_services="", durable=True, extra_events=""):
         self.root = str(root)
         self.confdir = os.path.join(self.root, "conf")
         self.spool = os.path.join(self.root, "spool")
@@ -76,10 +76,10 @@ class Suite:
                 "imap_failed_login_delay: 0s\n"
                 "master_shutdown_grace: 5s\n" + extra_conf
             )
-        self.write_master_conf(extra_services)
+        self.write_master_conf(extra_services, extra_events)
         self.proc = None
 
-    def write_master_conf(self, extra_services=""):
+    def write_master_conf(self, extra_services="", extra_events=""):
         with open(self.master_conf, "w") as f:
             f.write(
                 "START {\n"
@@ -93,6 +93,7 @@ class Suite:
                 "}\n"
                 "EVENTS {\n"
                 f'  checkpoint cmd="{binary("satchelctl")} -C {self.conf} checkpoint" period=5\n'
+                + extra_events +
                 "}\n"
             )
 
@@ -101,13 +102,17 @@ class Suite:
         r = subprocess.run([binary("satchelctl"), "-C", self.conf, *args],
                            capture_output=True, text=True, input=input, timeout=120)
         if check and r.returncode != 0:
-            raise AssertionError(f"satchelctl {' '.join(args)} failed ({r.returncode}): {r.stdout}{r.stderr}")
+            tail = "\n".join(self.log().splitlines()[-40:])
+            raise AssertionError(f"satchelctl {' '.join(args)} failed ({r.returncode}): {r.stdout}{r.stderr}"
+                                 f"\nlast lines of the suite's log:\n{tail}")
         return r
 
     def start(self, wait=True):
         self.output = open(self.outfile, "ab")
+        # Its own process group, so that a master that must be killed takes
+        # its services with it instead of leaving them on our ports.
         self.proc = subprocess.Popen([binary("master"), "-D", "-C", self.conf],
-                                     stdout=self.output, stderr=subprocess.STDOUT)
+                                     stdout=self.output, stderr=subprocess.STDOUT, start_new_session=True)
         if wait:
             assert wait_port(self.imap_port) and wait_port(self.lmtp_port), \
                 "master did not open its listeners:\n" + self.log()
@@ -119,7 +124,10 @@ class Suite:
             try:
                 self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
                 self.proc.wait()
         return self.proc.returncode if self.proc else None
 
@@ -172,8 +180,11 @@ def drop_data_of_passed_tests(request, tmp_path):
     """A passed test's directory goes: every store holds a 64 MB Berkeley DB
     log file and its regions, and a full run would leave some 15 GB behind.
     A failed test's directory stays for a look at master.out and the log,
-    and so does one whose processes left a sanitizer report."""
+    and so does one whose processes left a sanitizer report, and every one
+    when SATCHEL_KEEP_TEST_DATA is set."""
     yield
+    if os.environ.get("SATCHEL_KEEP_TEST_DATA"):
+        return
     rep = getattr(request.node, "rep_call", None)
     if rep is None or not rep.passed:
         return
@@ -189,8 +200,8 @@ def suite_factory(tmp_path):
     made = []
 
     def make(extra_conf="", extra_services="", users=(("alice", "alicepw"), ("bob", "bobpw"), ("admin", "adminpw")),
-             start=True, durable=True):
-        s = Suite(tmp_path / f"s{len(made)}", extra_conf, extra_services, durable)
+             start=True, durable=True, extra_events=""):
+        s = Suite(tmp_path / f"s{len(made)}", extra_conf, extra_services, durable, extra_events)
         made.append(s)
         for u, p in users:
             s.ctl("user", "add", u, input=p + "\n")

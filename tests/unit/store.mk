@@ -15,3 +15,7 @@ check_PROGRAMS += tests/unit/store_crash
 TESTS += tests/unit/store_crash
 tests_unit_store_crash_SOURCES = tests/unit/store_crash.c tests/unit/test_store_util.h
 tests_unit_store_crash_LDADD = $(SATCHEL_LIBS)
+# Not a test itself: tests/integration/test_master_failchk.py runs it.
+noinst_PROGRAMS += tests/unit/store_lockwait
+tests_unit_store_lockwait_SOURCES = tests/unit/store_lockwait.c tests/unit/test_store_util.h
+tests_unit_store_lockwait_LDADD = $(SATCHEL_LIBS)

@@ -1,0 +1,85 @@
+"""master after a process dies inside Berkeley DB while waiting for a lock.
+
+failchk must then release what the dead process held.  With glibc's
+condition variables, re-initialising the mutex a killed process was
+waiting on can block for ever, so master runs failchk in a helper with a
+deadline and recovers the environment instead when it does not finish.
+Either way master must go on: deliveries work again and SIGTERM stops it."""
+import os
+import signal
+import time
+
+from conftest import BUILD
+
+LOCKWAIT = os.path.join(BUILD, "tests", "unit", "store_lockwait")
+
+
+def read_pid(path, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with open(path) as f:
+                text = f.read()
+            if text.endswith("\n"):
+                return int(text)
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{path} was not written within {timeout} s")
+
+
+def blocked_in_futex(pid, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with open(f"/proc/{pid}/wchan") as f:
+                if "futex" in f.read():
+                    return True
+        except OSError:
+            return False
+        time.sleep(0.1)
+    return False
+
+
+def test_master_survives_a_process_killed_waiting_on_a_lock(suite_factory, tmp_path):
+    holder_mark, waiter_mark = str(tmp_path / "holder.pid"), str(tmp_path / "waiter.pid")
+    suite = suite_factory(start=False, extra_events=(
+        f'  holder cmd="{LOCKWAIT} -C {{conf}} hold user/alice {holder_mark}" period=600m\n'
+        f'  waiter cmd="{LOCKWAIT} -C {{conf}} wait user/bob {waiter_mark} {holder_mark}" period=600m\n'))
+    with open(suite.master_conf) as f:
+        text = f.read().replace("{conf}", suite.conf)
+    with open(suite.master_conf, "w") as f:
+        f.write(text)
+    suite.start()
+
+    holder, waiter = read_pid(holder_mark), read_pid(waiter_mark)
+    assert blocked_in_futex(waiter), "the waiter never blocked on the holder's lock"
+    os.kill(waiter, signal.SIGKILL)
+
+    # failchk either cleans up, or (it blocked) master recovers the store.
+    deadline = time.time() + 60
+    outcome = None
+    while time.time() < deadline and outcome is None:
+        log = suite.log()
+        if "failchk: the index environment is clean" in log:
+            outcome = "clean"
+        elif "recovery done: restarting services" in log:
+            outcome = "recovered"
+        else:
+            time.sleep(0.2)
+    assert outcome, "master neither finished failchk nor recovered:\n" + "\n".join(suite.log().splitlines()[-30:])
+    print("failchk outcome:", outcome)
+    try:
+        os.kill(holder, signal.SIGTERM)   # still holding its locks if failchk was clean
+    except ProcessLookupError:
+        pass
+
+    # Deliveries work again, and the message is there.
+    assert suite.deliver(["admin"], b"Subject: after\r\nMessage-ID: <after@test>\r\n\r\nstill here\r\n") == {}
+    c = suite.imap("admin", "adminpw")
+    typ, data = c.select("INBOX", readonly=True)
+    assert typ == "OK"
+    typ, data = c.search(None, "HEADER", "Message-ID", "<after@test>")
+    assert typ == "OK" and len(data[0].split()) == 1, data
+    c.logout()
+    assert suite.stop() == 0, "master did not stop on SIGTERM"
