@@ -1,5 +1,7 @@
-/* failchk after a process died: release what it held in the index
- * environment, in a helper process with a deadline.
+/* Keeping the index environment usable when processes die in it: failchk
+ * after a child's abnormal exit and every master_store_check_interval (for
+ * processes that are not master's children, e.g. an interrupted
+ * satchelctl), in a helper process with a deadline; recovery when needed.
  *
  * Why a helper: Berkeley DB's failchk re-initialises the mutexes a dead
  * process held or waited on.  With glibc's condition variables (2.25 and
@@ -12,6 +14,7 @@
 #define _GNU_SOURCE
 #include "master.h"
 #include "log.h"
+#include "../lib/config.h"  /* not the autoconf config.h in the build dir */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -54,13 +57,14 @@ static int wait_helper(pid_t pid)
         if (now_ms() >= deadline) break;
         master_wait_signal(20);
     }
-    log_error("failchk did not finish within %d s (a process died waiting on a lock): killing it", FAILCHK_DEADLINE);
+    log_error("failchk did not finish within %d s: the index environment is wedged; killing the check", FAILCHK_DEADLINE);
     kill(pid, SIGKILL);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     return -1;
 }
 
-int failchk_after_crash(void)
+/* STORE_OK, STORE_EPANIC (recover), or another error (logged). */
+static int failchk_in_helper(void)
 {
     pid_t pid = fork();
     if (pid < 0) {
@@ -83,4 +87,44 @@ int failchk_after_crash(void)
         if (!WIFEXITED(status)) log_error("failchk: the helper %s", how);
     }
     return STORE_EPANIC;
+}
+
+/* failchk said the environment is beyond repair, or did not finish: stop
+ * every process, run recovery, and let the main loop start them again. */
+static void recover_store(struct master *m)
+{
+    log_error("the index environment needs recovery: stopping all processes");
+    m->stopping = 1;
+    children_terminate(m, (int)config_int(CONF_MASTER_SHUTDOWN_GRACE));
+    m->stopping = 0;
+    /* The dead process may still hold a region mutex: close without
+     * touching the environment (recovery rebuilds it from the log). */
+    store_close_abandoned(m->st);
+    m->st = NULL;
+    int rc = store_open(&m->st, STORE_OPEN_RECOVER | STORE_OPEN_CREATE);
+    if (rc != STORE_OK) {
+        log_error("recovery failed: %s: stopping", store_strerror(rc));
+        m->st = NULL;
+        got_term = 1;
+        return;
+    }
+    log_notice("recovery done: restarting services");
+}
+
+void store_check(struct master *m)
+{
+    if (m->stopping || !m->st) return;
+    m->next_store_check = time(NULL) + config_int(CONF_MASTER_STORE_CHECK_INTERVAL);
+    if (failchk_in_helper() == STORE_EPANIC) recover_store(m);
+}
+
+time_t store_check_next_timer(const struct master *m)
+{
+    return config_int(CONF_MASTER_STORE_CHECK_INTERVAL) > 0 ? m->next_store_check : 0;
+}
+
+void store_check_due(struct master *m, time_t now)
+{
+    time_t next = store_check_next_timer(m);
+    if (next && now >= next) store_check(m);
 }

@@ -230,8 +230,9 @@ static long long now_ms(void)
 
 static int poll_timeout(const struct master *m, time_t now)
 {
-    time_t a = services_next_timer(m, now), b = jobs_next_timer(m, now);
+    time_t a = services_next_timer(m, now), b = jobs_next_timer(m, now), c = store_check_next_timer(m);
     time_t next = !a ? b : !b ? a : (a < b ? a : b);
+    if (c && (!next || c < next)) next = c;
     if (!next) return 60000;
     long long ms = (long long)next * 1000 - now_ms();
     return ms < 0 ? 0 : ms > 60000 ? 60000 : (int)ms;
@@ -282,6 +283,7 @@ static void main_loop(struct master *m)
         time_t now = time(NULL);
         services_maintain(m, now);
         jobs_run_due(m, now);
+        store_check_due(m, now);
         size_t n = build_pollset(m, now, &pfd, &own, &cap);
         if (poll(pfd, n, poll_timeout(m, now)) <= 0) continue;
         for (size_t i = 1; i < n; i++) {
@@ -367,6 +369,7 @@ static int start_up(struct master *m)
     }
     if (services_open(m, &m->mc) < 0 || jobs_run_start(m) < 0) return -1;
     jobs_setup(m, &m->mc, time(NULL));
+    m->next_store_check = time(NULL) + config_int(CONF_MASTER_STORE_CHECK_INTERVAL);
     return 0;
 }
 

@@ -63,6 +63,7 @@ struct master {
     struct store *st;
     int foreground;
     int stopping;                   /* no respawns, no failchk */
+    time_t next_store_check;        /* failchk.c's periodic check */
 };
 
 /* Flags set by signal handlers (master.c). */
@@ -98,7 +99,11 @@ void jobs_free(struct master *m);
 
 /* Describe a wait status: "exited with status 0", "killed by signal 9 (Killed)". */
 void describe_status(int status, char *buf, size_t len);
-/* failchk.c: after an abnormal exit, failchk in a helper with a deadline;
- * STORE_EPANIC when the environment must be recovered. */
-int failchk_after_crash(void);
+/* failchk.c: failchk in a helper with a deadline, and recovery (all
+ * processes stopped and restarted) when it fails or does not finish.
+ * store_check after an abnormal exit; store_check_due every
+ * master_store_check_interval; store_check_next_timer: 0 when off. */
+void store_check(struct master *m);
+void store_check_due(struct master *m, time_t now);
+time_t store_check_next_timer(const struct master *m);
 #endif

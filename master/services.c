@@ -280,8 +280,6 @@ static struct child *unlink_child(struct master *m, pid_t pid)
     return NULL;
 }
 
-static void recover_store(struct master *m);
-
 /* One exited process: log it, update its owner, say whether failchk is due. */
 static int child_exited(struct master *m, pid_t pid, int status)
 {
@@ -309,9 +307,8 @@ void children_reap(struct master *m)
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) need_failchk |= child_exited(m, pid, status);
     if (!need_failchk || m->stopping || !m->st) return;
-    /* A process died, perhaps holding locks or a transaction: let BDB clean
-     * up after it (see failchk.c for why not in master itself). */
-    if (failchk_after_crash() == STORE_EPANIC) recover_store(m);
+    /* A process died, perhaps holding locks or a transaction. */
+    store_check(m);
 }
 
 static long long mono_ms(void)
@@ -345,26 +342,4 @@ void children_terminate(struct master *m, int grace)
         }
         child_exited(m, pid, status);
     }
-}
-
-/* failchk said the environment is beyond repair, or did not finish:
- * stop them all, run recovery, and let the main loop start them again. */
-static void recover_store(struct master *m)
-{
-    log_error("the index environment needs recovery: stopping all processes");
-    m->stopping = 1;
-    children_terminate(m, (int)config_int(CONF_MASTER_SHUTDOWN_GRACE));
-    m->stopping = 0;
-    /* The dead process may still hold a region mutex: close without
-     * touching the environment (recovery rebuilds it from the log). */
-    store_close_abandoned(m->st);
-    m->st = NULL;
-    int rc = store_open(&m->st, STORE_OPEN_RECOVER | STORE_OPEN_CREATE);
-    if (rc != STORE_OK) {
-        log_error("recovery failed: %s: stopping", store_strerror(rc));
-        m->st = NULL;
-        got_term = 1;
-        return;
-    }
-    log_notice("recovery done: restarting services");
 }

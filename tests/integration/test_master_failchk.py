@@ -6,6 +6,8 @@ waiting on can block for ever, so master runs failchk in a helper with a
 deadline and recovers the environment instead when it does not finish.
 Either way master must go on: deliveries work again and SIGTERM stops it."""
 import os
+import smtplib
+import subprocess
 import signal
 import time
 
@@ -82,4 +84,37 @@ def test_master_survives_a_process_killed_waiting_on_a_lock(suite_factory, tmp_p
     typ, data = c.search(None, "HEADER", "Message-ID", "<after@test>")
     assert typ == "OK" and len(data[0].split()) == 1, data
     c.logout()
+    assert suite.stop() == 0, "master did not stop on SIGTERM"
+
+
+def test_a_tool_interrupted_waiting_on_a_lock_does_not_wedge_the_store(suite_factory, tmp_path):
+    """An operator's command (not master's child) blocked on a lock and
+    interrupted with Ctrl-C: the store must not stay wedged."""
+    holder_mark, waiter_mark = str(tmp_path / "holder.pid"), str(tmp_path / "waiter.pid")
+    suite = suite_factory(extra_events=f'  holder cmd="{LOCKWAIT} -C CONF hold user/alice {holder_mark}" period=600m\n',
+                          extra_conf="master_store_check_interval: 3s\n", start=False)
+    with open(suite.master_conf) as f:
+        text = f.read().replace("CONF", suite.conf)
+    with open(suite.master_conf, "w") as f:
+        f.write(text)
+    suite.start()
+    holder = read_pid(holder_mark)
+    tool = subprocess.Popen([LOCKWAIT, "-C", suite.conf, "wait", "user/bob", waiter_mark, holder_mark])
+    assert read_pid(waiter_mark) == tool.pid
+    assert blocked_in_futex(tool.pid), "the tool never blocked on the holder's lock"
+    tool.send_signal(signal.SIGINT)
+    assert tool.wait(timeout=10) != 0
+    os.kill(holder, signal.SIGTERM)
+
+    # master's periodic check finds the dead tool's slot within 3 s; its
+    # failchk either cleans up or does not finish and master recovers.
+    deadline = time.time() + 90
+    while True:
+        try:
+            assert suite.deliver(["admin"], b"Subject: after\r\nMessage-ID: <after2@test>\r\n\r\nx\r\n") == {}
+            break
+        except (OSError, smtplib.SMTPException) as e:
+            assert time.time() < deadline, f"no delivery within 90 s of the interrupt: {e}\n" + \
+                "\n".join(suite.log().splitlines()[-30:])
+            time.sleep(1)
     assert suite.stop() == 0, "master did not stop on SIGTERM"
