@@ -99,7 +99,10 @@ def test_a_tool_interrupted_waiting_on_a_lock_does_not_wedge_the_store(suite_fac
         f.write(text)
     suite.start()
     holder = read_pid(holder_mark)
-    tool = subprocess.Popen([LOCKWAIT, "-C", suite.conf, "wait", "user/bob", waiter_mark, holder_mark])
+    # Ctrl-C's default action even when we run with SIGINT ignored (a
+    # background job of a non-interactive shell passes that on).
+    tool = subprocess.Popen([LOCKWAIT, "-C", suite.conf, "wait", "user/bob", waiter_mark, holder_mark],
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert read_pid(waiter_mark) == tool.pid
     assert blocked_in_futex(tool.pid), "the tool never blocked on the holder's lock"
     tool.send_signal(signal.SIGINT)
