@@ -30,6 +30,14 @@ int cmd_replog(int argc, char **argv);
 int cmd_append(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 
+/* interrupt.c: a signal while the store is open lets the command finish
+ * (see there).  setup installs the handlers; store_in_use is set
+ * before the store is opened and cleared once it is closed; interrupted
+ * returns the signal that asked us to stop, or 0. */
+void ctl_interrupt_setup(void);
+void ctl_interrupt_store_in_use(int in_use);
+int ctl_interrupted(void);
+
 /* The usage text printed by --help / help (man/satchelctl.8 mirrors it). */
 void ctl_print_usage(void);
 

@@ -46,7 +46,8 @@ static const char usage_text[] =
     "\n"
     "PASSWORD, when not given, is read as one line from standard input.\n"
     "A mailbox NAME is an internal name (user/alice/Sent) or USER:FOLDER (alice:Sent).\n"
-    "Exit status: 0 success, 1 operation failed, 64 usage error, 75 configuration error.\n";
+    "Exit status: 0 success, 1 operation failed, 64 usage error, 75 configuration error,\n"
+    "128+N stopped by signal N after the command finished (see SIGNALS in satchelctl(8)).\n";
 
 void ctl_print_usage(void)
 {
@@ -102,9 +103,15 @@ int main(int argc, char **argv)
             return CTL_CONFIG;
         }
         log_init("satchelctl");
+        ctl_interrupt_setup();
         int rc = commands[c].fn(argc - i, argv + i);
         ctl_store_close();
         auth_done();
+        int sig = ctl_interrupted();
+        if (sig) {
+            fprintf(stderr, "satchelctl: stopped by %s after the store was closed\n", strsignal(sig));
+            return 128 + sig;
+        }
         return rc;
     }
     return ctl_usage("unknown command '%s'", argv[i]);

@@ -122,9 +122,11 @@ struct store *ctl_store(int flags)
     if (the_store) return the_store;
     if (ensure_configdir() < 0) return NULL;
     if (store_is_new()) flags |= STORE_OPEN_RECOVER;
+    ctl_interrupt_store_in_use(1);
     int r = store_open(&the_store, STORE_OPEN_CREATE | flags);
     if (r == STORE_OK) return the_store;
     the_store = NULL;
+    ctl_interrupt_store_in_use(0);
     const char *dir = config_string(CONF_CONFIGDIRECTORY);
     if (r == STORE_EPANIC)
         ctl_fail("the store in %s/db needs recovery: start master, or run 'satchelctl recover' while no service runs", dir);
@@ -137,6 +139,7 @@ void ctl_store_close(void)
 {
     if (the_store) store_close(the_store);
     the_store = NULL;
+    ctl_interrupt_store_in_use(0);
 }
 
 int ctl_auth(void)

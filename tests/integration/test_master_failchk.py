@@ -11,7 +11,7 @@ import subprocess
 import signal
 import time
 
-from conftest import BUILD
+from conftest import BUILD, binary
 
 LOCKWAIT = os.path.join(BUILD, "tests", "unit", "store_lockwait")
 
@@ -121,3 +121,50 @@ def test_a_tool_interrupted_waiting_on_a_lock_does_not_wedge_the_store(suite_fac
                 "\n".join(suite.log().splitlines()[-30:])
             time.sleep(1)
     assert suite.stop() == 0, "master did not stop on SIGTERM"
+
+
+def test_ctrl_c_lets_satchelctl_finish_its_step(suite_factory, tmp_path):
+    """Ctrl-C while satchelctl waits on a lock inside the store: it finishes
+    the append, closes the store and exits 130, so no process dies inside
+    Berkeley DB and master has nothing to recover."""
+    holder_mark = str(tmp_path / "holder.pid")
+    suite = suite_factory(extra_events=f'  holder cmd="{LOCKWAIT} -C CONF hold user/alice {holder_mark}" period=600m\n',
+                          start=False)
+    with open(suite.master_conf) as f:
+        text = f.read().replace("CONF", suite.conf)
+    with open(suite.master_conf, "w") as f:
+        f.write(text)
+    suite.start()
+    holder = read_pid(holder_mark)
+    msg = tmp_path / "msg.eml"
+    msg.write_bytes(b"Subject: ctrl-c\r\nMessage-ID: <ctrl-c@test>\r\n\r\nbody\r\n")
+    tool = subprocess.Popen([binary("satchelctl"), "-C", suite.conf, "append", "user/bob", str(msg)],
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert blocked_in_futex(tool.pid), "satchelctl never blocked on the holder's lock"
+    tool.send_signal(signal.SIGINT)
+    time.sleep(1)
+    assert tool.poll() is None, "satchelctl died on the first Ctrl-C, inside the store"
+    os.kill(holder, signal.SIGTERM)          # the lock is free: the append goes on
+    _, err = tool.communicate(timeout=60)
+    assert tool.returncode == 130, err
+    assert "interrupted" in err and "stopped by" in err, err
+
+    r = suite.ctl("mailbox", "status", "user/bob")
+    assert "messages: 1" in r.stdout, r.stdout
+    log = suite.log()
+    assert "needs recovery" not in log and "did not finish" not in log, log[-3000:]
+    assert suite.deliver(["admin"], b"Subject: after\r\nMessage-ID: <after3@test>\r\n\r\nx\r\n") == {}
+    assert suite.stop() == 0, "master did not stop on SIGTERM"
+
+
+def test_ctrl_c_before_the_store_is_open_stops_satchelctl_at_once(suite_factory, tmp_path):
+    suite = suite_factory(start=False)
+    # 'user add' waits for the password on stdin before it opens the store.
+    tool = subprocess.Popen([binary("satchelctl"), "-C", suite.conf, "user", "add", "carol"],
+                            stdin=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(0.5)
+    tool.send_signal(signal.SIGINT)
+    tool.communicate(timeout=10)
+    assert tool.returncode == -signal.SIGINT
