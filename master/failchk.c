@@ -37,24 +37,17 @@ static void helper_main(void)
     _exit(r == STORE_OK ? FAILCHK_CLEAN : r == STORE_EPANIC ? FAILCHK_PANIC : 1);
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits for the helper until the deadline; returns its wait status, or -1
  * when it had to be killed. */
 static int wait_helper(pid_t pid)
 {
-    long long deadline = now_ms() + FAILCHK_DEADLINE * 1000LL;
+    long long deadline = master_mono_ms() + FAILCHK_DEADLINE * 1000LL;
     int status;
     for (;;) {
         pid_t r = waitpid(pid, &status, WNOHANG);
         if (r == pid) return status;
         if (r < 0 && errno != EINTR) return -1;
-        if (now_ms() >= deadline) break;
+        if (master_mono_ms() >= deadline) break;
         master_wait_signal(20);
     }
     log_error("failchk did not finish within %d s: the index environment is wedged; killing the check", FAILCHK_DEADLINE);
@@ -73,20 +66,23 @@ static int failchk_in_helper(void)
     }
     if (pid == 0) helper_main();
     int status = wait_helper(pid);
-    if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == FAILCHK_CLEAN) {
+    if (status < 0) return STORE_EPANIC;          /* killed at the deadline */
+    if (!WIFEXITED(status)) {
+        char how[128];
+        describe_status(status, how, sizeof how);
+        log_error("failchk: the helper %s", how);
+        return STORE_EPANIC;
+    }
+    switch (WEXITSTATUS(status)) {
+    case FAILCHK_CLEAN:
         log_debug("failchk: the index environment is clean");
         return STORE_OK;
-    }
-    if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) != FAILCHK_PANIC) {
+    case FAILCHK_PANIC:
+        return STORE_EPANIC;
+    default:
         log_error("failchk: could not check the index environment (see above)");
         return STORE_EIO;
     }
-    if (status >= 0) {
-        char how[128];
-        describe_status(status, how, sizeof how);
-        if (!WIFEXITED(status)) log_error("failchk: the helper %s", how);
-    }
-    return STORE_EPANIC;
 }
 
 /* failchk said the environment is beyond repair, or did not finish: stop

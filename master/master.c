@@ -55,6 +55,13 @@ static void drain_signals(void)
     while (read(sig_pipe[0], buf, sizeof buf) > 0) {}
 }
 
+long long master_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void master_wait_signal(int ms)
 {
     struct pollfd p = { .fd = sig_pipe[0], .events = POLLIN };

@@ -70,6 +70,8 @@ struct master {
 extern volatile sig_atomic_t got_chld, got_hup, got_term;
 /* Wait up to ms for a signal; returns early when one arrives. */
 void master_wait_signal(int ms);
+/* A monotonic clock in milliseconds, for deadlines. */
+long long master_mono_ms(void);
 
 /* spawn.c */
 void spawn_reset_signals(void);   /* in a forked child: default signals, none blocked */

@@ -311,18 +311,11 @@ void children_reap(struct master *m)
     store_check(m);
 }
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void children_terminate(struct master *m, int grace)
 {
     for (struct child *c = m->children; c; c = c->next) kill(c->pid, SIGTERM);
-    long long deadline = mono_ms() + (long long)grace * 1000;
-    while (m->children && mono_ms() < deadline) {
+    long long deadline = master_mono_ms() + (long long)grace * 1000;
+    while (m->children && master_mono_ms() < deadline) {
         master_wait_signal(100);
         children_reap(m);
     }

@@ -52,7 +52,7 @@ def wait_port(port, timeout=15.0):
 class Suite:
     """A running master with imapd and lmtpd, in its own directory."""
 
-    def __init__(self, root, extra_conf="", extra_services="", durable=True, extra_events=""):
+    def __init__(self, root, extra_conf="", extra_services="", durable=True):
         self.root = str(root)
         self.confdir = os.path.join(self.root, "conf")
         self.spool = os.path.join(self.root, "spool")
@@ -76,7 +76,7 @@ class Suite:
                 "imap_failed_login_delay: 0s\n"
                 "master_shutdown_grace: 5s\n" + extra_conf
             )
-        self.write_master_conf(extra_services, extra_events)
+        self.write_master_conf(extra_services)
         self.proc = None
 
     def write_master_conf(self, extra_services="", extra_events=""):
@@ -102,9 +102,8 @@ class Suite:
         r = subprocess.run([binary("satchelctl"), "-C", self.conf, *args],
                            capture_output=True, text=True, input=input, timeout=120)
         if check and r.returncode != 0:
-            tail = "\n".join(self.log().splitlines()[-40:])
             raise AssertionError(f"satchelctl {' '.join(args)} failed ({r.returncode}): {r.stdout}{r.stderr}"
-                                 f"\nlast lines of the suite's log:\n{tail}")
+                                 f"\nlast lines of the suite's log:\n{self.log_tail(40)}")
         return r
 
     def start(self, wait=True):
@@ -150,6 +149,10 @@ class Suite:
                 return f.read()
         except OSError:
             return ""
+
+    def log_tail(self, lines=30):
+        """The last lines of the log, for an assertion's message."""
+        return "\n".join(self.log().splitlines()[-lines:])
 
     def imap(self, user=None, password=None):
         c = imaplib.IMAP4("127.0.0.1", self.imap_port, timeout=30)
@@ -200,8 +203,8 @@ def suite_factory(tmp_path):
     made = []
 
     def make(extra_conf="", extra_services="", users=(("alice", "alicepw"), ("bob", "bobpw"), ("admin", "adminpw")),
-             start=True, durable=True, extra_events=""):
-        s = Suite(tmp_path / f"s{len(made)}", extra_conf, extra_services, durable, extra_events)
+             start=True, durable=True):
+        s = Suite(tmp_path / f"s{len(made)}", extra_conf, extra_services, durable)
         made.append(s)
         for u, p in users:
             s.ctl("user", "add", u, input=p + "\n")

@@ -141,7 +141,7 @@ def test_kill9_during_concurrent_deliveries(suite_factory):
     assert sum(l.errors for l in loaders) > 0, "no delivery was interrupted by the kills"
 
     # Restart: master runs recovery before any service.
-    assert suite.stop() == 0, "master did not stop on SIGTERM:\n" + "\n".join(suite.log().splitlines()[-30:])
+    assert suite.stop() == 0, "master did not stop on SIGTERM:\n" + suite.log_tail()
     suite.start()
 
     for u in USERS:

@@ -43,16 +43,29 @@ def blocked_in_futex(pid, timeout=30):
     return False
 
 
+def lockwait_suite(suite_factory, holder_mark, waiter_mark=None, extra_conf=""):
+    """A started suite whose master runs store_lockwait as events: one that
+    holds a lock on the quota page (appending to user/alice) and, with
+    waiter_mark, one that blocks on it (appending to user/bob)."""
+    suite = suite_factory(extra_conf=extra_conf, start=False)
+    events = f'  holder cmd="{LOCKWAIT} -C {suite.conf} hold user/alice {holder_mark}" period=600m\n'
+    if waiter_mark:
+        events += (f'  waiter cmd="{LOCKWAIT} -C {suite.conf} wait user/bob {waiter_mark} {holder_mark}"'
+                   ' period=600m\n')
+    suite.write_master_conf(extra_events=events)
+    suite.start()
+    return suite
+
+
+def sigint_default():
+    """Ctrl-C's default action for a child, even when we run with SIGINT
+    ignored (a background job of a non-interactive shell passes that on)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_master_survives_a_process_killed_waiting_on_a_lock(suite_factory, tmp_path):
     holder_mark, waiter_mark = str(tmp_path / "holder.pid"), str(tmp_path / "waiter.pid")
-    suite = suite_factory(start=False, extra_events=(
-        f'  holder cmd="{LOCKWAIT} -C {{conf}} hold user/alice {holder_mark}" period=600m\n'
-        f'  waiter cmd="{LOCKWAIT} -C {{conf}} wait user/bob {waiter_mark} {holder_mark}" period=600m\n'))
-    with open(suite.master_conf) as f:
-        text = f.read().replace("{conf}", suite.conf)
-    with open(suite.master_conf, "w") as f:
-        f.write(text)
-    suite.start()
+    suite = lockwait_suite(suite_factory, holder_mark, waiter_mark)
 
     holder, waiter = read_pid(holder_mark), read_pid(waiter_mark)
     assert blocked_in_futex(waiter), "the waiter never blocked on the holder's lock"
@@ -69,7 +82,7 @@ def test_master_survives_a_process_killed_waiting_on_a_lock(suite_factory, tmp_p
             outcome = "recovered"
         else:
             time.sleep(0.2)
-    assert outcome, "master neither finished failchk nor recovered:\n" + "\n".join(suite.log().splitlines()[-30:])
+    assert outcome, "master neither finished failchk nor recovered:\n" + suite.log_tail()
     print("failchk outcome:", outcome)
     try:
         os.kill(holder, signal.SIGTERM)   # still holding its locks if failchk was clean
@@ -91,18 +104,10 @@ def test_a_tool_interrupted_waiting_on_a_lock_does_not_wedge_the_store(suite_fac
     """An operator's command (not master's child) blocked on a lock and
     interrupted with Ctrl-C: the store must not stay wedged."""
     holder_mark, waiter_mark = str(tmp_path / "holder.pid"), str(tmp_path / "waiter.pid")
-    suite = suite_factory(extra_events=f'  holder cmd="{LOCKWAIT} -C CONF hold user/alice {holder_mark}" period=600m\n',
-                          extra_conf="master_store_check_interval: 3s\n", start=False)
-    with open(suite.master_conf) as f:
-        text = f.read().replace("CONF", suite.conf)
-    with open(suite.master_conf, "w") as f:
-        f.write(text)
-    suite.start()
+    suite = lockwait_suite(suite_factory, holder_mark, extra_conf="master_store_check_interval: 3s\n")
     holder = read_pid(holder_mark)
-    # Ctrl-C's default action even when we run with SIGINT ignored (a
-    # background job of a non-interactive shell passes that on).
     tool = subprocess.Popen([LOCKWAIT, "-C", suite.conf, "wait", "user/bob", waiter_mark, holder_mark],
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            preexec_fn=sigint_default)
     assert read_pid(waiter_mark) == tool.pid
     assert blocked_in_futex(tool.pid), "the tool never blocked on the holder's lock"
     tool.send_signal(signal.SIGINT)
@@ -118,7 +123,7 @@ def test_a_tool_interrupted_waiting_on_a_lock_does_not_wedge_the_store(suite_fac
             break
         except (OSError, smtplib.SMTPException) as e:
             assert time.time() < deadline, f"no delivery within 90 s of the interrupt: {e}\n" + \
-                "\n".join(suite.log().splitlines()[-30:])
+                suite.log_tail()
             time.sleep(1)
     assert suite.stop() == 0, "master did not stop on SIGTERM"
 
@@ -128,19 +133,13 @@ def test_ctrl_c_lets_satchelctl_finish_its_step(suite_factory, tmp_path):
     the append, closes the store and exits 130, so no process dies inside
     Berkeley DB and master has nothing to recover."""
     holder_mark = str(tmp_path / "holder.pid")
-    suite = suite_factory(extra_events=f'  holder cmd="{LOCKWAIT} -C CONF hold user/alice {holder_mark}" period=600m\n',
-                          start=False)
-    with open(suite.master_conf) as f:
-        text = f.read().replace("CONF", suite.conf)
-    with open(suite.master_conf, "w") as f:
-        f.write(text)
-    suite.start()
+    suite = lockwait_suite(suite_factory, holder_mark)
     holder = read_pid(holder_mark)
     msg = tmp_path / "msg.eml"
     msg.write_bytes(b"Subject: ctrl-c\r\nMessage-ID: <ctrl-c@test>\r\n\r\nbody\r\n")
     tool = subprocess.Popen([binary("satchelctl"), "-C", suite.conf, "append", "user/bob", str(msg)],
                             stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            preexec_fn=sigint_default)
     assert blocked_in_futex(tool.pid), "satchelctl never blocked on the holder's lock"
     tool.send_signal(signal.SIGINT)
     time.sleep(1)
@@ -163,7 +162,7 @@ def test_ctrl_c_before_the_store_is_open_stops_satchelctl_at_once(suite_factory,
     # 'user add' waits for the password on stdin before it opens the store.
     tool = subprocess.Popen([binary("satchelctl"), "-C", suite.conf, "user", "add", "carol"],
                             stdin=subprocess.PIPE, stderr=subprocess.PIPE,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            preexec_fn=sigint_default)
     time.sleep(0.5)
     tool.send_signal(signal.SIGINT)
     tool.communicate(timeout=10)
