@@ -1,7 +1,8 @@
 /* Keeping the index environment usable when processes die in it: failchk
- * after a child's abnormal exit and every master_store_check_interval (for
+ * after a child's abnormal exit, every master_store_check_interval (for
  * processes that are not master's children, e.g. an interrupted
- * satchelctl), in a helper process with a deadline; recovery when needed.
+ * satchelctl) and before the last close when a child was killed while
+ * master stopped; in a helper process with a deadline; recovery when needed.
  *
  * Why a helper: Berkeley DB's failchk re-initialises the mutexes a dead
  * process held or waited on.  With glibc's condition variables (2.25 and
@@ -97,6 +98,7 @@ static void recover_store(struct master *m)
      * touching the environment (recovery rebuilds it from the log). */
     store_close_abandoned(m->st);
     m->st = NULL;
+    m->unchecked_deaths = 0;
     int rc = store_open(&m->st, STORE_OPEN_RECOVER | STORE_OPEN_CREATE);
     if (rc != STORE_OK) {
         log_error("recovery failed: %s: stopping", store_strerror(rc));
@@ -123,4 +125,17 @@ void store_check_due(struct master *m, time_t now)
 {
     time_t next = store_check_next_timer(m);
     if (next && now >= next) store_check(m);
+}
+
+void store_close_at_stop(struct master *m)
+{
+    if (!m->st) return;
+    /* A child killed while stopping (SIGTERM takes a busy service's default
+     * action; stragglers get SIGKILL) may have died inside Berkeley DB
+     * holding a mutex that a normal close would wait on for ever.  The
+     * check says; if it is not clean, close without touching anything (the
+     * next start-up recovers, as it always does). */
+    if (m->unchecked_deaths && failchk_in_helper() != STORE_OK) store_close_abandoned(m->st);
+    else store_close(m->st);
+    m->st = NULL;
 }

@@ -410,7 +410,7 @@ int main(int argc, char **argv)
     }
     if (!failed && !m.st) failed = 1;   /* recovery failed while running */
     stop_everything(&m);
-    if (m.st) store_close(m.st);
+    store_close_at_stop(&m);
     pidfile_remove();
     mconf_free(&m.mc);
     log_notice(failed ? "start-up failed: stopped" : "stopped");

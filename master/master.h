@@ -64,6 +64,7 @@ struct master {
     int foreground;
     int stopping;                   /* no respawns, no failchk */
     time_t next_store_check;        /* failchk.c's periodic check */
+    int unchecked_deaths;           /* abnormal exits while stopping: no failchk ran */
 };
 
 /* Flags set by signal handlers (master.c). */
@@ -108,4 +109,6 @@ void describe_status(int status, char *buf, size_t len);
 void store_check(struct master *m);
 void store_check_due(struct master *m, time_t now);
 time_t store_check_next_timer(const struct master *m);
+/* master's last close of the store, after every child has stopped. */
+void store_close_at_stop(struct master *m);
 #endif

@@ -306,6 +306,7 @@ void children_reap(struct master *m)
     int status, need_failchk = 0;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) need_failchk |= child_exited(m, pid, status);
+    if (need_failchk && m->stopping) m->unchecked_deaths = 1;
     if (!need_failchk || m->stopping || !m->st) return;
     /* A process died, perhaps holding locks or a transaction. */
     store_check(m);
@@ -333,6 +334,6 @@ void children_terminate(struct master *m, int grace)
             free(c);
             continue;
         }
-        child_exited(m, pid, status);
+        if (child_exited(m, pid, status)) m->unchecked_deaths = 1;
     }
 }
