@@ -166,6 +166,10 @@ struct mbtxn;
 /* Takes the mailbox's writer lock (waiting up to lock_timeout, then
  * STORE_ELOCKED) and begins a DB transaction. */
 int store_mbtxn_begin(struct store *st, const char *name, struct mbtxn **out);
+/* Same for the mailbox the caller looked up earlier (lmtpd at RCPT), by its
+ * unique id and the name it had then: no second lookup.  STORE_ENOENT when
+ * it was deleted or renamed since. */
+int store_mbtxn_begin_id(struct store *st, const char *uniqueid, const char *name, struct mbtxn **out);
 /* The mailbox as it stands inside the transaction (counters updated live). */
 const struct mailbox_info *store_mbtxn_mailbox(struct mbtxn *t);
 
@@ -306,6 +310,11 @@ int store_kv_del(struct store *st, enum store_kv_table t, const char *key);
  * at commit, with everything else): lmtpd's duplicate record of a delivery
  * costs no transaction of its own, and is durable with the delivery. */
 int store_mbtxn_kv_put(struct mbtxn *t, enum store_kv_table table, const char *key, const void *val, size_t len);
+/* Reads key inside mailbox transaction t, under its lock: lmtpd's duplicate
+ * check, exact against a concurrent delivery of the same message to the
+ * same mailbox, and without a transaction of its own.  STORE_ENOENT when
+ * absent. */
+int store_mbtxn_kv_get(struct mbtxn *t, enum store_kv_table table, const char *key, struct buf *val);
 /* Every key with the given prefix, in order. */
 typedef int (*store_kv_cb)(const char *key, const char *val, size_t vallen, void *rock);
 int store_kv_scan(struct store *st, enum store_kv_table t, const char *prefix, store_kv_cb cb, void *rock);

@@ -45,6 +45,8 @@ struct store {
     int durable;
     int panic;
     char lockdir[4096];
+    DB_LSN commit_lsn;           /* of the last unflushed commit, when known */
+    int commit_lsn_known;
 };
 
 /* ---- error mapping and transactions (store_env.c) ---- */

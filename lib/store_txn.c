@@ -50,22 +50,27 @@ int store_mbtxn_begin(struct store *st, const char *name, struct mbtxn **out)
     *out = NULL;
     struct mailbox_info mb;
     int r = store_mailbox_lookup(st, name, &mb);
-    if (r) return r;
+    return r ? r : store_mbtxn_begin_id(st, mb.uniqueid, name, out);
+}
+
+int store_mbtxn_begin_id(struct store *st, const char *uniqueid, const char *name, struct mbtxn **out)
+{
+    *out = NULL;
     int fd;
-    r = store_lock_mailbox(st, mb.uniqueid, &fd);
+    int r = store_lock_mailbox(st, uniqueid, &fd);
     if (r) return r;
     /* Re-read the record under the lock, in the transaction itself (no
      * second snapshot transaction; read-committed, so no page lock is
      * kept): the previous holder committed before it released the lock,
      * so we see its changes.  The mailbox may have been renamed or deleted
-     * while we waited. */
+     * since the caller looked it up (while we waited, or long before). */
     struct mbtxn *t = xcalloc(1, sizeof *t);
     t->st = st;
     t->lockfd = fd;
     t->now = time(NULL);
     r = store_txn_begin(st, &t->txn);
-    if (!r) r = store_mbrec_get(st, t->txn, mb.uniqueid, &t->mb, DB_READ_COMMITTED);
-    if (!r && strcmp(t->mb.name, mb.name)) r = STORE_ENOENT;
+    if (!r) r = store_mbrec_get(st, t->txn, uniqueid, &t->mb, DB_READ_COMMITTED);
+    if (!r && strcmp(t->mb.name, name)) r = STORE_ENOENT;
     if (r) {
         store_txn_abort(t->txn);
         free(t);
@@ -348,6 +353,24 @@ int store_mbtxn_record(struct mbtxn *t, uint32_t uid, struct msg_record *out)
         if (!r) r = rec_get(t, uid, out, 0);
     }
     return r == STORE_ERETRY ? STORE_EIO : r;
+}
+
+int store_mbtxn_kv_get(struct mbtxn *t, enum store_kv_table table, const char *key, struct buf *val)
+{
+    int db = store_kv_db(table);
+    if (db < 0 || !key || !*key) return STORE_EINVAL;
+    if (t->failed || !t->txn) return STORE_EIO;
+    int r = store_db_get(t->st, db, t->txn, key, strlen(key), val, DB_READ_COMMITTED);
+    for (int attempt = 0; r == STORE_ERETRY && attempt < STORE_TXN_RETRIES; attempt++) {
+        r = replay(t, attempt);
+        if (!r) r = store_db_get(t->st, db, t->txn, key, strlen(key), val, DB_READ_COMMITTED);
+        else if (r != STORE_ERETRY) t->failed = 1;
+    }
+    if (r == STORE_ERETRY) {
+        t->failed = 1;
+        r = STORE_EIO;
+    }
+    return r;
 }
 
 int store_mbtxn_kv_put(struct mbtxn *t, enum store_kv_table table, const char *key, const void *val, size_t len)

@@ -75,35 +75,49 @@ static void dup_key(const char *msgid, const char *mailbox, char *key, size_t le
     snprintf(key, len, "%s\t%s", msgid, mailbox);
 }
 
-static int is_duplicate(struct store *st, const char *key)
+/* Was key recorded within the duplicate window?  Read inside t, under the
+ * mailbox lock, so that two concurrent deliveries of one message to one
+ * mailbox cannot both miss the other's record. */
+static int seen_recently(struct mbtxn *t, const char *key, int *dup)
 {
     struct buf val = BUF_INIT;
-    int dup = 0;
-    if (store_kv_get(st, KV_DUPLICATE, key, &val) == STORE_OK) {
-        long long when = atoll(buf_cstr(&val));
-        dup = (long long)time(NULL) - when < config_int(CONF_DUPLICATE_WINDOW);
-    }
+    int r = store_mbtxn_kv_get(t, KV_DUPLICATE, key, &val);
+    *dup = r == STORE_OK && (long long)time(NULL) - atoll(buf_cstr(&val)) < config_int(CONF_DUPLICATE_WINDOW);
     buf_free(&val);
-    return dup;
+    return r == STORE_ENOENT ? STORE_OK : r;
 }
 
-/* One recipient: its own mailbox transaction, which also records the
- * delivery in the duplicate database (dupkey, when not NULL) at no extra
- * transaction or log flush.  Returns 0 and the uid, or a STORE_E* error. */
-static int append_one(struct store *st, const char *mailbox, const struct staged_msg *msg, const char *dupkey,
-                      uint32_t *uid)
+/* The transaction of the mailbox looked up at RCPT (uniqueid, "" when not
+ * known), or by name when it was deleted or renamed since. */
+static int begin_mailbox(struct store *st, const char *uniqueid, const char *mailbox, struct mbtxn **t)
+{
+    int r = uniqueid[0] ? store_mbtxn_begin_id(st, uniqueid, mailbox, t) : STORE_ENOENT;
+    return r == STORE_ENOENT ? store_mbtxn_begin(st, mailbox, t) : r;
+}
+
+/* One recipient: its own mailbox transaction, which also checks and
+ * records the delivery in the duplicate database (dupkey, when not NULL)
+ * at no extra transaction or log flush.  Returns 0 and the uid (0 with
+ * *dup set when the message was already delivered there), or a STORE_E*
+ * error. */
+static int append_one(struct store *st, const char *uniqueid, const char *mailbox, const struct staged_msg *msg,
+                      const char *dupkey, uint32_t *uid, int *dup)
 {
     struct mbtxn *t;
-    int r = store_mbtxn_begin(st, mailbox, &t);
+    *dup = 0;
+    int r = begin_mailbox(st, uniqueid, mailbox, &t);
     if (r) return r;
-    struct append_spec spec = {.msg = msg, .flags = 0, .keywords = NULL, .internaldate = 0};
-    r = store_append(t, &spec, uid);
-    if (!r && dupkey) {
+    if (dupkey) r = seen_recently(t, dupkey, dup);
+    if (!r && !*dup) {
+        struct append_spec spec = {.msg = msg, .flags = 0, .keywords = NULL, .internaldate = 0};
+        r = store_append(t, &spec, uid);
+    }
+    if (!r && !*dup && dupkey) {
         char val[32];
         int n = snprintf(val, sizeof val, "%lld", (long long)time(NULL));
         r = store_mbtxn_kv_put(t, KV_DUPLICATE, dupkey, val, (size_t)n);
     }
-    if (r) {
+    if (r || *dup) {
         store_mbtxn_abort(t);
         return r;
     }
@@ -119,6 +133,49 @@ static void discard_unused(struct store *st, struct stage_cache *c)
         if (!c->e[i].err && c->e[i].msg.created && !c->e[i].used) store_stage_discard(st, &c->e[i].msg);
 }
 
+/* One recipient not already served by an earlier one: stage the message
+ * on its partition (once per partition), append it (or find it was
+ * delivered there already), and set its reply and log line. */
+static void deliver_one(struct store *st, struct stage_cache *cache, struct rcpt *r, const char *data, size_t len,
+                        const char *msgid, const char *dupkey, char *reply)
+{
+    double t0 = now_ms();
+    const struct staged_msg *staged;
+    struct staged_msg msg;
+    uint32_t uid = 0;
+    int dup = 0;
+    int err = stage_for(st, cache, r->partition, data, len, &staged);
+    int have_msg = !err;
+    if (have_msg) {
+        /* Not "created" for the store: an aborted transaction would
+         * unlink the file that later recipients still need. */
+        msg = *staged;
+        msg.created = 0;
+        err = append_one(st, r->uniqueid, r->mailbox, &msg, dupkey, &uid, &dup);
+    }
+    /* The folder went away since RCPT: the INBOX is the fallback. */
+    if (have_msg && err == STORE_ENOENT && strcmp(r->mailbox, r->inbox) != 0) {
+        snprintf(r->mailbox, sizeof r->mailbox, "%s", r->inbox);
+        err = append_one(st, "", r->mailbox, &msg, dupkey, &uid, &dup);
+    }
+    if (err) {
+        store_error_reply(err, reply, 256);
+        log_warn("delivery failed msgid=%s rcpt=<%s> mailbox=%s size=%zu: %s (%s)", msgid, r->addr, r->mailbox, len,
+                 store_strerror(err), reply);
+        return;
+    }
+    if (dup) {
+        log_info("duplicate suppressed msgid=%s rcpt=<%s> mailbox=%s", msgid, r->addr, r->mailbox);
+        snprintf(reply, 256, "250 2.0.0 <%s> Ok, duplicate suppressed", r->addr);
+        return;
+    }
+    for (size_t k = 0; k < cache->n; k++)
+        if (&cache->e[k].msg == staged) cache->e[k].used = 1;
+    log_info("delivered msgid=%s rcpt=<%s> mailbox=%s uid=%u size=%zu duration=%.1fms", msgid, r->addr, r->mailbox,
+             uid, len, now_ms() - t0);
+    snprintf(reply, 256, "250 2.0.0 <%s> Ok, delivered as uid %u", r->addr, uid);
+}
+
 void deliver_message(struct store *st, const char *data, size_t len, struct rcpt *rcpts, size_t n,
                      char (*replies)[256])
 {
@@ -127,15 +184,8 @@ void deliver_message(struct store *st, const char *data, size_t len, struct rcpt
     char msgid[512];
     int dups = config_bool(CONF_DUPLICATE_SUPPRESSION) && lmtp_find_message_id(data, len, msgid, sizeof msgid) == 0;
     if (!dups) snprintf(msgid, sizeof msgid, "-");
-    char *skip = xcalloc(n ? n : 1, 1);
-    char (*keys)[STORE_MAX_NAME + 600] = xcalloc(n ? n : 1, sizeof *keys);
-    for (size_t i = 0; i < n && dups; i++) {
-        dup_key(msgid, rcpts[i].mailbox, keys[i], sizeof keys[i]);
-        skip[i] = (char)is_duplicate(st, keys[i]);
-    }
     for (size_t i = 0; i < n; i++) {
         struct rcpt *r = &rcpts[i];
-        double t0 = now_ms();
         log_set_user(r->user);
         log_set_mailbox(r->mailbox);
         /* The same mailbox twice in one transaction (alice, Alice@example.com):
@@ -150,43 +200,11 @@ void deliver_message(struct store *st, const char *data, size_t len, struct rcpt
                 memcpy(replies[i], replies[same], 256);
             continue;
         }
-        if (skip[i]) {
-            log_info("duplicate suppressed msgid=%s rcpt=<%s> mailbox=%s", msgid, r->addr, r->mailbox);
-            snprintf(replies[i], 256, "250 2.0.0 <%s> Ok, duplicate suppressed", r->addr);
-            continue;
-        }
-        const struct staged_msg *staged;
-        struct staged_msg msg;
-        uint32_t uid = 0;
-        int err = stage_for(st, &cache, r->partition, data, len, &staged);
-        int have_msg = !err;
-        if (have_msg) {
-            /* Not "created" for the store: an aborted transaction would
-             * unlink the file that later recipients still need. */
-            msg = *staged;
-            msg.created = 0;
-            err = append_one(st, r->mailbox, &msg, dups ? keys[i] : NULL, &uid);
-        }
-        /* The folder went away since RCPT: the INBOX is the fallback. */
-        if (have_msg && err == STORE_ENOENT && strcmp(r->mailbox, r->inbox) != 0) {
-            snprintf(r->mailbox, sizeof r->mailbox, "%s", r->inbox);
-            err = append_one(st, r->mailbox, &msg, dups ? keys[i] : NULL, &uid);
-        }
-        if (err) {
-            store_error_reply(err, replies[i], 256);
-            log_warn("delivery failed msgid=%s rcpt=<%s> mailbox=%s size=%zu: %s (%s)", msgid, r->addr, r->mailbox,
-                     len, store_strerror(err), replies[i]);
-            continue;
-        }
-        for (size_t k = 0; k < cache.n; k++)
-            if (&cache.e[k].msg == staged) cache.e[k].used = 1;
-        log_info("delivered msgid=%s rcpt=<%s> mailbox=%s uid=%u size=%zu duration=%.1fms", msgid, r->addr,
-                 r->mailbox, uid, len, now_ms() - t0);
-        snprintf(replies[i], 256, "250 2.0.0 <%s> Ok, delivered as uid %u", r->addr, uid);
+        char key[STORE_MAX_NAME + 600];
+        dup_key(msgid, r->mailbox, key, sizeof key);
+        deliver_one(st, &cache, r, data, len, msgid, dups ? key : NULL, replies[i]);
     }
     discard_unused(st, &cache);
-    free(keys);
-    free(skip);
     log_set_user(NULL);
     log_set_mailbox(NULL);
 }

@@ -15,6 +15,7 @@ struct rcpt {
     char user[LMTP_MAX_PATH];        /* canonical user id */
     char inbox[STORE_MAX_NAME];      /* user/<id> */
     char mailbox[STORE_MAX_NAME];    /* target: INBOX or the +folder */
+    char uniqueid[STORE_UNIQUEID_LEN + 1];   /* of the target when looked up at RCPT */
     char partition[64];              /* partition of the target */
     struct user_slot slot;           /* fd -1 when an earlier rcpt holds it */
 };

@@ -73,6 +73,7 @@ int rcpt_resolve(struct store *st, const char *addr, struct rcpt *held, size_t n
         return -1;
     }
     snprintf(r->mailbox, sizeof r->mailbox, "%s", r->inbox);
+    snprintf(r->uniqueid, sizeof r->uniqueid, "%s", mb.uniqueid);
     snprintf(r->partition, sizeof r->partition, "%s", mb.partition);
     if (a.folder[0] && strlen(r->inbox) + 1 + strlen(a.folder) < sizeof r->mailbox) {
         char name[STORE_MAX_NAME + LMTP_MAX_PATH + 2];
@@ -80,6 +81,7 @@ int rcpt_resolve(struct store *st, const char *addr, struct rcpt *held, size_t n
         snprintf(name, sizeof name, "%s/%s", r->inbox, a.folder);
         if (store_mailbox_lookup(st, name, &fmb) == STORE_OK && acl_allows_post(fmb.acl, a.user)) {
             memcpy(r->mailbox, name, strlen(name) + 1);   /* length checked above */
+            snprintf(r->uniqueid, sizeof r->uniqueid, "%s", fmb.uniqueid);
             snprintf(r->partition, sizeof r->partition, "%s", fmb.partition);
         }
     }

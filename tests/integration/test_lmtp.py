@@ -13,6 +13,7 @@ import smtplib
 import socket
 import ssl
 import subprocess
+import threading
 import time
 
 import pytest
@@ -484,6 +485,31 @@ def test_user_plus_folder(suite):
     assert count(suite, "user/alice/Private") == 1
 
 
+def test_folder_renamed_or_replaced_between_rcpt_and_data(suite):
+    """RCPT looked the folder up; by DATA it was renamed (the INBOX gets
+    the message, not the folder under its new name) or deleted and made
+    again (the new folder of that name gets it)."""
+    suite.ctl("mailbox", "create", "user/alice/Work")
+    s = raw(suite)
+    s.lhlo()
+    s.send("MAIL FROM:<s@example.com>\r\nRCPT TO:<alice+Work>\r\nDATA\r\n")
+    assert [s.reply()[0] for _ in range(3)] == [250, 250, 354]
+    suite.ctl("mailbox", "rename", "user/alice/Work", "user/alice/Old")
+    s.send(msg(subject="renamed") + b".\r\n")
+    assert s.reply()[0] == 250
+    assert count(suite, "user/alice/Old") == 0 and count(suite, "user/alice") == 1
+
+    suite.ctl("mailbox", "create", "user/alice/Work")
+    s.send("MAIL FROM:<s@example.com>\r\nRCPT TO:<alice+Work>\r\nDATA\r\n")
+    assert [s.reply()[0] for _ in range(3)] == [250, 250, 354]
+    suite.ctl("mailbox", "delete", "user/alice/Work")
+    suite.ctl("mailbox", "create", "user/alice/Work")
+    s.send(msg(subject="replaced") + b".\r\n")
+    assert s.reply()[0] == 250
+    assert count(suite, "user/alice/Work") == 1 and count(suite, "user/alice") == 1
+    s.close()
+
+
 def test_case_and_domain_rules(suite):
     s = raw(suite)
     s.lhlo()
@@ -583,6 +609,39 @@ def test_duplicate_suppression(suite):
     assert send_data(s, ["alice+Work"], m)[0][0] == 250
     assert count(suite, "user/alice/Work") == 1
     assert "duplicate suppressed" in suite.log()
+
+
+def test_concurrent_duplicates_stored_once(suite):
+    """The same message reaching one mailbox over several connections at
+    once (an MTA retrying while the first attempt still runs): the check
+    runs under the mailbox lock, so exactly one copy is stored and every
+    connection gets its 250."""
+    m = msg(msgid="<dup-race@test.example>")
+    conns = []
+    for _ in range(8):
+        s = raw(suite)
+        s.lhlo()
+        s.send("MAIL FROM:<s@example.com>\r\nRCPT TO:<alice>\r\nDATA\r\n")
+        assert [s.reply()[0] for _ in range(3)] == [250, 250, 354]
+        conns.append(s)
+    barrier = threading.Barrier(len(conns))
+    replies = [None] * len(conns)
+
+    def finish(i):
+        barrier.wait()
+        conns[i].send(m + b".\r\n")
+        replies[i] = conns[i].reply()
+
+    threads = [threading.Thread(target=finish, args=(i,)) for i in range(len(conns))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert all(r and r[0] == 250 for r in replies), replies
+    assert count(suite, "user/alice") == 1
+    assert sum("duplicate suppressed" in r[1][0] for r in replies) == len(conns) - 1, replies
+    for s in conns:
+        s.close()
 
 
 def test_duplicate_window_and_off(suite_factory):

@@ -751,6 +751,39 @@ static int kv_cb(const char *key, const char *val, size_t len, void *rock)
     return 0;
 }
 
+/* Where the log stands: written to disk (disk) and appended (cur). */
+static void log_positions(struct store *st, DB_LSN *disk, DB_LSN *cur)
+{
+    DB_LOG_STAT *ls;
+    assert_int_equal(st->env->log_stat(st->env, &ls, 0), 0);
+    disk->file = ls->st_disk_file;
+    disk->offset = ls->st_disk_offset;
+    cur->file = ls->st_cur_file;
+    cur->offset = ls->st_cur_offset;
+    free(ls);
+}
+
+/* A durable commit in two steps (lmtpd lets go of the mailbox lock in
+ * between) is on disk after the flush: the flush, bounded by the commit
+ * record's LSN read from the commit token, covers that record, which is
+ * the last in the log here.  Guards the token's decoding. */
+static void test_unflushed_commit_reaches_disk_at_flush(void **state)
+{
+    struct fx *f = *state;
+    DB_TXN *txn;
+    assert_int_equal(store_txn_begin(f->st, &txn), STORE_OK);
+    assert_int_equal(store_db_put(f->st, SDB_KV_SEEN, txn, "k", 1, "v", 1, 0), STORE_OK);
+    assert_int_equal(store_txn_commit_unflushed(f->st, txn), STORE_OK);
+    assert_true(f->st->commit_lsn_known);
+    DB_LSN disk, cur;
+    log_positions(f->st, &disk, &cur);
+    assert_true(log_compare(&f->st->commit_lsn, &cur) < 0);
+    assert_true(log_compare(&disk, &cur) < 0);   /* not yet written */
+    assert_int_equal(store_txn_flush(f->st), STORE_OK);
+    log_positions(f->st, &disk, &cur);
+    assert_true(log_compare(&disk, &cur) >= 0);
+}
+
 static void test_kv(void **state)
 {
     struct fx *f = *state;
@@ -936,6 +969,7 @@ int main(void)
         cmocka_unit_test(test_open_fresh),
         cmocka_unit_test_setup_teardown(test_create_lookup_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_modseq_strictly_increases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unflushed_commit_reaches_disk_at_flush, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expunge_tombstone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changed_since, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refcounts_and_files, setup, teardown),
