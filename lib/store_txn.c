@@ -69,11 +69,18 @@ int store_mbtxn_begin_id(struct store *st, const char *uniqueid, const char *nam
     t->lockfd = fd;
     t->now = time(NULL);
     r = store_txn_begin(st, &t->txn);
-    if (!r) r = store_mbrec_get(st, t->txn, uniqueid, &t->mb, DB_READ_COMMITTED);
+    int gone = 0;
+    if (!r) {
+        r = store_mbrec_get(st, t->txn, uniqueid, &t->mb, DB_READ_COMMITTED);
+        gone = r == STORE_ENOENT;
+    }
     if (!r && strcmp(t->mb.name, name)) r = STORE_ENOENT;
     if (r) {
         store_txn_abort(t->txn);
         free(t);
+        /* Deleted since the caller's lookup: our lock made its lock file
+         * again, which nothing else will remove (unique ids are not reused). */
+        if (gone) store_lock_remove(st, uniqueid);
         store_unlock_mailbox(fd);
         return r;
     }

@@ -500,6 +500,7 @@ def test_folder_renamed_or_replaced_between_rcpt_and_data(suite):
     assert count(suite, "user/alice/Old") == 0 and count(suite, "user/alice") == 1
 
     suite.ctl("mailbox", "create", "user/alice/Work")
+    old_id = status(suite, "user/alice/Work")["uniqueid"]
     s.send("MAIL FROM:<s@example.com>\r\nRCPT TO:<alice+Work>\r\nDATA\r\n")
     assert [s.reply()[0] for _ in range(3)] == [250, 250, 354]
     suite.ctl("mailbox", "delete", "user/alice/Work")
@@ -507,6 +508,8 @@ def test_folder_renamed_or_replaced_between_rcpt_and_data(suite):
     s.send(msg(subject="replaced") + b".\r\n")
     assert s.reply()[0] == 250
     assert count(suite, "user/alice/Work") == 1 and count(suite, "user/alice") == 1
+    # Trying the deleted mailbox's lock left no lock file behind.
+    assert not os.path.exists(os.path.join(suite.confdir, "lock", old_id + ".lock"))
     s.close()
 
 
