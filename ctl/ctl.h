@@ -27,6 +27,7 @@ int cmd_recover(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);
 int cmd_expire(int argc, char **argv);
 int cmd_replog(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 int cmd_append(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 

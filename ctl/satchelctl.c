@@ -42,6 +42,7 @@ static const char usage_text[] =
     "  checkpoint\n"
     "  expire [--age DURATION] [--duplicate-age DURATION] [--batch N] [--verbose]\n"
     "  replog\n"
+    "  stats\n"
     "  help\n"
     "\n"
     "PASSWORD, when not given, is read as one line from standard input.\n"
@@ -64,6 +65,7 @@ static const struct ctl_sub commands[] = {
     { "checkpoint", cmd_checkpoint },
     { "expire", cmd_expire },
     { "replog", cmd_replog },
+    { "stats", cmd_stats },
     { "append", cmd_append },
     { "fetch", cmd_fetch },
 };

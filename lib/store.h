@@ -72,6 +72,18 @@ void store_close_abandoned(struct store *st);
 int store_failchk(struct store *st);
 /* Periodic jobs. */
 int store_checkpoint(struct store *st, int remove_old_logs);
+
+/* What the index environment has done since master opened it at start-up
+ * (store_stats.c): for sizing db_cache_size and seeing contention. */
+struct store_stats {
+    uint64_t commits, aborts, active_txns;
+    uint64_t log_flushes;        /* fsyncs of the log: fewer than commits under group commit */
+    uint64_t log_bytes;          /* written to the log */
+    uint64_t cache_bytes;        /* the cache's size */
+    uint64_t cache_hits, cache_misses, cache_pages_written, cache_evictions;
+    uint64_t lock_requests, lock_waits, deadlocks;
+};
+int store_stats(struct store *st, struct store_stats *out);
 /* Purge tombstones whose expunge is older than max_age seconds, in every
  * mailbox; raises each mailbox's deletedmodseq.  *purged gets the count. */
 int store_expire_tombstones(struct store *st, time_t max_age, uint64_t *purged);
