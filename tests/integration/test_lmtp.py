@@ -756,6 +756,50 @@ def test_lock_timeout_gives_451(suite_factory):
     assert send_data(s, ["alice"], msg())[0][0] == 250
 
 
+def test_full_partition_gives_451_and_keeps_nothing(suite_factory, tmp_path):
+    """A partition with no space left: LMTP answers 451 4.3.1 for the
+    recipient on it (the other recipient still gets the message), IMAP
+    APPEND answers NO [UNAVAILABLE], no half-written file stays behind,
+    and once space is freed the MTA's retry is delivered."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a small tmpfs")
+    small = tmp_path / "small"
+    small.mkdir()
+    m = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)], capture_output=True, text=True)
+    if m.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {m.stderr.strip()}")
+    try:
+        suite = suite_factory(extra_conf=f"partition-small: {small}\n")
+        suite.ctl("mailbox", "create", "user/alice/Small", "--partition", "small")
+        filler = small / "filler"
+        fs = os.statvfs(small)              # leave less room than the message needs
+        filler.write_bytes(b"x" * (fs.f_bavail * fs.f_frsize - 100 * 1024))
+        big = msg(subject="big", body=("y" * 76 + "\r\n") * 3000)     # about 230 KB
+        s = raw(suite)
+        s.lhlo()
+        r = send_data(s, ["alice+Small", "bob"], big)
+        assert r[0][0] == 451 and r[0][1][0].startswith("451 4.3.1"), r
+        assert r[1][0] == 250, r
+        assert count(suite, "user/alice/Small") == 0 and count(suite, "user/bob") == 1
+        assert sorted(p.name for p in small.rglob("*") if p.is_file()) == ["filler"]
+        assert "no space left on device" in suite.log()
+
+        c = suite.imap("alice", "alicepw")
+        typ, data = c.append("Small", None, None, big)
+        assert typ == "NO" and b"[UNAVAILABLE]" in data[0], data
+        c.logout()
+
+        os.unlink(filler)
+        assert send_data(s, ["alice+Small"], big)[0][0] == 250
+        assert count(suite, "user/alice/Small") == 1
+        assert stored_messages(suite, "user/alice/Small")[0].endswith(big)
+        s.close()
+        assert suite.ctl("verify", check=False).returncode == 0
+        suite.stop()
+    finally:
+        subprocess.run(["umount", str(small)], check=True)
+
+
 # ---------------------------------------------------------------- STARTTLS & AUTH
 
 def make_cert(tmpdir):
