@@ -70,6 +70,10 @@ void store_close_abandoned(struct store *st);
 /* After a child died abnormally: release its locks/txns (DB_ENV->failchk).
  * Returns STORE_EPANIC if the environment must be recovered. */
 int store_failchk(struct store *st);
+/* Makes every commit so far durable (a no-op when it is, or when
+ * durable_commits is off): before acknowledging something that an earlier
+ * commit, perhaps another process's whose own flush failed, recorded. */
+int store_flush(struct store *st);
 /* Periodic jobs. */
 int store_checkpoint(struct store *st, int remove_old_logs);
 

@@ -161,6 +161,13 @@ int store_txn_flush(struct store *st)
     return flush_log(st, st->durable);
 }
 
+int store_flush(struct store *st)
+{
+    if (st->panic) return STORE_EPANIC;
+    st->commit_lsn_known = 0;   /* the whole log, not just our last commit */
+    return flush_log(st, st->durable);
+}
+
 static int run_txn(struct store *st, store_txn_fn fn, void *rock, int durable)
 {
     for (int attempt = 0; attempt < STORE_TXN_RETRIES; attempt++) {

@@ -119,7 +119,9 @@ static int append_one(struct store *st, const char *uniqueid, const char *mailbo
     }
     if (r || *dup) {
         store_mbtxn_abort(t);
-        return r;
+        /* The 250 for a duplicate rests on the first delivery's commit,
+         * whose flush may have failed (its sender got a 451 and retries). */
+        return r ? r : store_flush(st);
     }
     return store_mbtxn_commit(t);
 }

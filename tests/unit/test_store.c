@@ -784,6 +784,19 @@ static void test_unflushed_commit_reaches_disk_at_flush(void **state)
     assert_true(log_compare(&disk, &cur) >= 0);
 }
 
+/* store_flush writes out what commits without a flush left in the log. */
+static void test_flush_makes_earlier_commits_durable(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(store_kv_put_nosync(f->st, KV_SEEN, "k", "v", 1), STORE_OK);
+    DB_LSN disk, cur;
+    log_positions(f->st, &disk, &cur);
+    assert_true(log_compare(&disk, &cur) < 0);
+    assert_int_equal(store_flush(f->st), STORE_OK);
+    log_positions(f->st, &disk, &cur);
+    assert_true(log_compare(&disk, &cur) >= 0);
+}
+
 static void test_kv(void **state)
 {
     struct fx *f = *state;
@@ -970,6 +983,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create_lookup_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_modseq_strictly_increases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unflushed_commit_reaches_disk_at_flush, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flush_makes_earlier_commits_durable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expunge_tombstone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changed_since, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refcounts_and_files, setup, teardown),
