@@ -94,7 +94,11 @@ EOF
 declare -A RATE CPU STOLEN
 for c in $CONCURRENCY; do
     for round in $(seq 1 "$ROUNDS"); do
-        for server in $SERVERS; do
+        # Every other round the other server goes first, so that neither
+        # always runs on the disk state and page cache the other one left.
+        order=$SERVERS
+        [ $((round % 2)) = 0 ] && order=$(echo "$SERVERS" | awk '{for (i = NF; i > 0; i--) printf "%s%s", $i, (i > 1 ? " " : "")}')
+        for server in $order; do
             if [ $server = dovecot ]; then
                 port=$DOVECOT_PORT
                 root=$(cat "$D/run/master.pid")
@@ -131,14 +135,20 @@ median_or_none() { if [ $# -gt 0 ]; then median "$@"; else echo "?"; fi; }
 echo
 echo "median of $ROUNDS round(s), $COUNT messages of $SIZE bytes each, $USERS users, durable:"
 if has_server dovecot && has_server satchel; then
-    printf '%-12s %12s %12s %8s   %-48s %s\n' concurrency "dovecot/s" "satchel/s" ratio \
+    printf '%-12s %12s %12s %8s %11s   %-48s %s\n' concurrency "dovecot/s" "satchel/s" ratio "per round" \
         "server CPU ms/delivery: dovecot, satchel, ratio" "CPU stolen: dovecot, satchel"
     for c in $CONCURRENCY; do
         d=$(median ${RATE[dovecot$c]})
         s=$(median ${RATE[satchel$c]})
         dc=$(median ${CPU[dovecot$c]})
         sc=$(median ${CPU[satchel$c]})
-        printf '%-12s %12s %12s %8s   %-48s %s\n' "$c" "$d" "$s" "$(python3 -c "print('%.2fx' % ($s / $d))")" \
+        # The median of each round's own ratio: the two servers of one round
+        # ran minutes apart at most, so the host's drift between rounds
+        # cancels out of it.
+        paired=$(python3 -c 'import statistics, sys
+d, s = sys.argv[1].split(), sys.argv[2].split()
+print("%.2fx" % statistics.median(float(b) / float(a) for a, b in zip(d, s)))' "${RATE[dovecot$c]}" "${RATE[satchel$c]}")
+        printf '%-12s %12s %12s %8s %11s   %-48s %s\n' "$c" "$d" "$s" "$(python3 -c "print('%.2fx' % ($s / $d))")" "$paired" \
             "$(python3 -c "print('%.3f, %.3f, %.2fx' % ($dc, $sc, $dc / $sc))")" \
             "$(median_or_none ${STOLEN[dovecot$c]})%, $(median_or_none ${STOLEN[satchel$c]})%"
     done
