@@ -99,10 +99,10 @@ int cmd_checkpoint(int argc, char **argv)
     return r ? ctl_fail("checkpoint failed: %s", store_strerror(r)) : CTL_OK;
 }
 
-/* "a/b" with one decimal, or "-" when b is 0 (nothing to divide). */
-static void print_ratio(const char *name, uint64_t a, uint64_t b, double scale, const char *unit)
+/* a as a percentage of b with one decimal, or "-" when b is 0. */
+static void print_percent(const char *name, uint64_t a, uint64_t b)
 {
-    if (b) printf("%s: %.1f%s\n", name, scale * (double)a / (double)b, unit);
+    if (b) printf("%s: %.1f%%\n", name, 100.0 * (double)a / (double)b);
     else printf("%s: -\n", name);
 }
 
@@ -115,13 +115,12 @@ int cmd_stats(int argc, char **argv)
     struct store_stats s;
     int r = store_stats(st, &s);
     if (r) return ctl_fail("cannot read the index statistics: %s", store_strerror(r));
-    printf("commits: %" PRIu64 "\naborts: %" PRIu64 "\nactive_transactions: %" PRIu64 "\n", s.commits, s.aborts,
-           s.active_txns);
+    printf("transactions: %" PRIu64 "\naborts: %" PRIu64 "\nactive_transactions: %" PRIu64 "\n", s.commits,
+           s.aborts, s.active_txns);
     printf("log_flushes: %" PRIu64 "\n", s.log_flushes);
-    print_ratio("commits_per_log_flush", s.commits, s.log_flushes, 1, "");
     printf("log_bytes: %" PRIu64 "\ncache_bytes: %" PRIu64 "\n", s.log_bytes, s.cache_bytes);
     printf("cache_hits: %" PRIu64 "\ncache_misses: %" PRIu64 "\n", s.cache_hits, s.cache_misses);
-    print_ratio("cache_hit_rate", s.cache_hits, s.cache_hits + s.cache_misses, 100, "%");
+    print_percent("cache_hit_rate", s.cache_hits, s.cache_hits + s.cache_misses);
     printf("cache_pages_written: %" PRIu64 "\ncache_evictions: %" PRIu64 "\n", s.cache_pages_written,
            s.cache_evictions);
     printf("lock_requests: %" PRIu64 "\nlock_waits: %" PRIu64 "\ndeadlocks: %" PRIu64 "\n", s.lock_requests,

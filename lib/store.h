@@ -80,8 +80,8 @@ int store_checkpoint(struct store *st, int remove_old_logs);
 /* What the index environment has done since master opened it at start-up
  * (store_stats.c): for sizing db_cache_size and seeing contention. */
 struct store_stats {
-    uint64_t commits, aborts, active_txns;
-    uint64_t log_flushes;        /* fsyncs of the log: fewer than commits under group commit */
+    uint64_t commits, aborts, active_txns;   /* commits include read-only transactions */
+    uint64_t log_flushes;        /* fsyncs of the log: fewer than durable commits under group commit */
     uint64_t log_bytes;          /* written to the log */
     uint64_t cache_bytes;        /* the cache's size */
     uint64_t cache_hits, cache_misses, cache_pages_written, cache_evictions;
