@@ -69,10 +69,14 @@ static int stage_for(struct store *st, struct stage_cache *c, const char *partit
     return c->e[i].err;
 }
 
-/* Duplicate database key: Message-ID and mailbox. */
+/* Duplicate database key: mailbox, then Message-ID.  Mailbox first, so
+ * that concurrent deliveries, which go to different mailboxes (one mailbox
+ * has one writer at a time), insert into different leaf pages: Message-IDs
+ * first put them all on the same page, since many MTAs and clients make
+ * their IDs from a clock or a counter. */
 static void dup_key(const char *msgid, const char *mailbox, char *key, size_t len)
 {
-    snprintf(key, len, "%s\t%s", msgid, mailbox);
+    snprintf(key, len, "%s\t%s", mailbox, msgid);
 }
 
 /* Was key recorded within the duplicate window?  Read inside t, under the
