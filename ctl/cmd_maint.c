@@ -128,7 +128,7 @@ int cmd_stats(int argc, char **argv)
     return CTL_OK;
 }
 
-/* lmtpd's duplicate records: "msgid\tmailbox" -> delivery time (epoch
+/* lmtpd's duplicate records: "mailbox\tmsgid" -> delivery time (epoch
  * seconds).  One is stale once lmtpd would no longer suppress with it;
  * anything unreadable is dropped too. */
 struct dup_age { time_t now; int64_t window; };
@@ -144,13 +144,15 @@ static int dup_expired(const char *key, const char *val, size_t len, void *rock)
     return (long long)a->now - when >= a->window;
 }
 
-static int expire_duplicates(struct store *st, struct dup_age *a, uint64_t batch, uint64_t *dropped)
+/* A first Ctrl-C stopped expire between two of its transactions: what
+ * they did is committed, and the next run goes on from there. */
+static int expire_stopped(uint64_t purged, uint64_t dropped)
 {
-    int r = store_kv_expire(st, KV_DUPLICATE, dup_expired, a, (size_t)batch, dropped);
-    if (r) return ctl_fail("duplicate record expiry failed: %s", store_strerror(r));
-    log_info("expire: dropped %" PRIu64 " duplicate delivery records older than %llds", *dropped,
-             (long long)a->window);
-    return CTL_OK;
+    fprintf(stderr, "satchelctl: expire: stopped after purging %" PRIu64 " tombstones and dropping %" PRIu64
+            " duplicate records; run it again to go on\n", purged, dropped);
+    log_notice("expire: stopped on request after %" PRIu64 " tombstones and %" PRIu64 " duplicate records", purged,
+               dropped);
+    return CTL_FAIL;
 }
 
 int cmd_expire(int argc, char **argv)
@@ -174,8 +176,13 @@ int cmd_expire(int argc, char **argv)
     if (!st) return CTL_FAIL;
     uint64_t purged = 0, dropped = 0;
     int r = store_expire_tombstones(st, (time_t)secs, &purged);
+    if (r == STORE_ESTOPPED) return expire_stopped(purged, 0);
     if (r) return ctl_fail("tombstone expiry failed: %s", store_strerror(r));
-    if ((rc = expire_duplicates(st, &dup, per_txn, &dropped))) return rc;
+    r = store_kv_expire(st, KV_DUPLICATE, dup_expired, &dup, (size_t)per_txn, &dropped);
+    if (r == STORE_ESTOPPED) return expire_stopped(purged, dropped);
+    if (r) return ctl_fail("duplicate record expiry failed: %s", store_strerror(r));
+    log_info("expire: dropped %" PRIu64 " duplicate delivery records older than %llds", dropped,
+             (long long)dup.window);
     if (verbose) printf("purged: %" PRIu64 "\nduplicates: %" PRIu64 "\n", purged, dropped);
     return CTL_OK;
 }

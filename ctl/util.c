@@ -124,7 +124,10 @@ struct store *ctl_store(int flags)
     if (store_is_new()) flags |= STORE_OPEN_RECOVER;
     ctl_interrupt_store_in_use(1);
     int r = store_open(&the_store, STORE_OPEN_CREATE | flags);
-    if (r == STORE_OK) return the_store;
+    if (r == STORE_OK) {
+        store_set_stop_check(the_store, ctl_interrupted);   /* long jobs stop between steps */
+        return the_store;
+    }
     the_store = NULL;
     ctl_interrupt_store_in_use(0);
     const char *dir = config_string(CONF_CONFIGDIRECTORY);

@@ -27,6 +27,7 @@ enum {
     STORE_ENOSPC = -7,     /* disk full (temporary) */
     STORE_EPANIC = -8,     /* the environment needs recovery: restart via master */
     STORE_ECHANGED = -9,   /* conditional update failed: mailbox moved on */
+    STORE_ESTOPPED = -10,  /* a long job stopped between steps on request (store_set_stop_check) */
 };
 const char *store_strerror(int err);
 /* Temporary errors (lock timeout, I/O, disk full) vs permanent ones. */
@@ -74,6 +75,10 @@ int store_failchk(struct store *st);
  * durable_commits is off): before acknowledging something that an earlier
  * commit, perhaps another process's whose own flush failed, recorded. */
 int store_flush(struct store *st);
+/* Long jobs (tombstone and key/value expiry) ask stop() between their
+ * steps, each committed on its own, and end with STORE_ESTOPPED when it
+ * returns non-zero: satchelctl's answer to a first Ctrl-C.  NULL: never. */
+void store_set_stop_check(struct store *st, int (*stop)(void));
 /* Periodic jobs. */
 int store_checkpoint(struct store *st, int remove_old_logs);
 

@@ -64,6 +64,7 @@ const char *store_strerror(int err)
     case STORE_ENOSPC: return "no space left on device";
     case STORE_EPANIC: return "mail store needs recovery";
     case STORE_ECHANGED: return "mailbox changed meanwhile";
+    case STORE_ESTOPPED: return "stopped on request";
     default: return "unknown store error";
     }
 }
@@ -163,6 +164,16 @@ int store_txn_commit_unflushed(struct store *st, DB_TXN *txn)
 int store_txn_flush(struct store *st)
 {
     return flush_log(st, st->durable);
+}
+
+void store_set_stop_check(struct store *st, int (*stop)(void))
+{
+    st->stop_check = stop;
+}
+
+int store_stop_requested(struct store *st)
+{
+    return st->stop_check && st->stop_check();
 }
 
 int store_flush(struct store *st)

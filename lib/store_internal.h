@@ -47,6 +47,7 @@ struct store {
     char lockdir[4096];
     DB_LSN commit_lsn;           /* of the last unflushed commit, when known */
     int commit_lsn_known;
+    int (*stop_check)(void);     /* store_set_stop_check */
 };
 
 /* ---- error mapping and transactions (store_env.c) ---- */
@@ -62,6 +63,8 @@ int store_txn_commit(struct store *st, DB_TXN *txn);
 int store_txn_commit_unflushed(struct store *st, DB_TXN *txn);
 int store_txn_flush(struct store *st);
 void store_txn_abort(DB_TXN *txn);
+/* Has the caller asked a long job to stop (store_set_stop_check)? */
+int store_stop_requested(struct store *st);
 /* Short random back-off before retrying a transaction that deadlocked. */
 void store_retry_pause(int attempt);
 /* Runs fn in a write transaction, committing on 0, retrying deadlocks. */

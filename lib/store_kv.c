@@ -182,8 +182,9 @@ int store_kv_expire(struct store *st, enum store_kv_table t, store_kv_cb expired
         if (a.more) {
             buf_reset(&a.from);
             buf_append(&a.from, a.next.s, a.next.len);
+            if (store_stop_requested(st)) r = STORE_ESTOPPED;
         }
-    } while (a.more);
+    } while (a.more && !r);
     buf_free(&a.from);
     buf_free(&a.next);
     return r;

@@ -523,6 +523,10 @@ int store_expire_tombstones(struct store *st, time_t max_age, uint64_t *purged)
     int r = store_mailbox_list(st, "", collect_name, &names);
     uint64_t total = 0;
     for (size_t i = 0; !r && i < names.n; i++) {
+        if (i > 0 && store_stop_requested(st)) {
+            r = STORE_ESTOPPED;
+            break;
+        }
         struct expire_arg ea = { time(NULL) - max_age, 0 };
         struct locked_op op = { .fn = expire_fn, .arg = &ea };
         int e = run_locked(st, names.v[i], &op);

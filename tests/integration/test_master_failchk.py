@@ -157,6 +157,61 @@ def test_ctrl_c_lets_satchelctl_finish_its_step(suite_factory, tmp_path):
     assert suite.stop() == 0, "master did not stop on SIGTERM"
 
 
+def has_open(pid, path, timeout=30):
+    """Does process pid get path open within timeout seconds?"""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except FileNotFoundError:
+            return False
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == path:
+                    return True
+            except OSError:
+                pass
+        time.sleep(0.05)
+    return False
+
+
+def test_ctrl_c_stops_expire_between_mailboxes(suite_factory):
+    """Ctrl-C during a long 'satchelctl expire' stops it after the mailbox
+    it is working on (each is committed on its own), not at the very end:
+    alice's tombstones are purged, bob's wait for the next run."""
+    import fcntl
+    suite = suite_factory()
+    for user, pw in (("alice", "alicepw"), ("bob", "bobpw")):
+        assert suite.deliver([user], f"Subject: t\r\nMessage-ID: <exp-{user}@test>\r\n\r\nx\r\n".encode()) == {}
+        c = suite.imap(user, pw)
+        assert c.select("INBOX")[0] == "OK"
+        assert c.store("1", "+FLAGS.SILENT", "(\\Deleted)")[0] == "OK" and c.expunge()[0] == "OK"
+        c.logout()
+    time.sleep(1.1)                          # the tombstones are older than --age 0
+    alice = suite.ctl("mailbox", "status", "user/alice").stdout
+    uid = dict(l.split(": ", 1) for l in alice.splitlines())["uniqueid"]
+    lock = os.path.join(suite.confdir, "lock", uid + ".lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX)       # conflicts with the store's OFD lock: expire waits at alice
+        tool = subprocess.Popen([binary("satchelctl"), "-C", suite.conf, "expire", "--age", "0", "--verbose"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=sigint_default)
+        assert has_open(tool.pid, lock), "expire never came to alice's mailbox"
+        tool.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        assert tool.poll() is None, "expire died on the first Ctrl-C"
+    finally:
+        os.close(fd)                         # alice is free: expire finishes her and stops
+    out, err = tool.communicate(timeout=60)
+    assert tool.returncode == 130, err
+    assert "expire: stopped after purging 1 tombstones" in err and out == "", (out, err)
+    deleted = {u: dict(l.split(": ", 1) for l in suite.ctl("mailbox", "status", f"user/{u}").stdout.splitlines())
+               ["deletedmodseq"] for u in ("alice", "bob")}
+    assert int(deleted["alice"]) > 0 and deleted["bob"] == "0", deleted
+    assert suite.ctl("expire", "--age", "0", "--verbose").stdout == "purged: 1\nduplicates: 0\n"
+
+
 def test_ctrl_c_before_the_store_is_open_stops_satchelctl_at_once(suite_factory, tmp_path):
     suite = suite_factory(start=False)
     # 'user add' waits for the password on stdin before it opens the store.

@@ -797,6 +797,36 @@ static void test_flush_makes_earlier_commits_durable(void **state)
     assert_true(log_compare(&disk, &cur) >= 0);
 }
 
+static int stop_after, stop_calls;   /* stop_countdown says stop from its stop_after-th call */
+static int stop_countdown(void) { return ++stop_calls >= stop_after; }
+
+static int every_record(const char *key, const char *val, size_t len, void *rock)
+{
+    (void)key, (void)val, (void)len, (void)rock;
+    return 1;
+}
+
+/* A stop request ends key/value expiry between two of its transactions,
+ * keeping what those did; the next run goes on. */
+static void test_expire_stops_between_transactions(void **state)
+{
+    struct fx *f = *state;
+    for (int i = 0; i < 10; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "user/bob\t<%d@x>", i);
+        assert_int_equal(store_kv_put_nosync(f->st, KV_DUPLICATE, key, "1", 1), STORE_OK);
+    }
+    stop_calls = 0;
+    stop_after = 3;
+    store_set_stop_check(f->st, stop_countdown);
+    uint64_t deleted = 0;
+    assert_int_equal(store_kv_expire(f->st, KV_DUPLICATE, every_record, NULL, 2, &deleted), STORE_ESTOPPED);
+    assert_int_equal(deleted, 6);   /* three transactions of two */
+    store_set_stop_check(f->st, NULL);
+    assert_int_equal(store_kv_expire(f->st, KV_DUPLICATE, every_record, NULL, 2, &deleted), STORE_OK);
+    assert_int_equal(deleted, 4);
+}
+
 static void test_kv(void **state)
 {
     struct fx *f = *state;
@@ -984,6 +1014,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_modseq_strictly_increases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unflushed_commit_reaches_disk_at_flush, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flush_makes_earlier_commits_durable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expire_stops_between_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expunge_tombstone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changed_since, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refcounts_and_files, setup, teardown),
