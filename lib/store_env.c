@@ -37,11 +37,7 @@ static const struct dbspec specs[SDB__COUNT] = {
      * Berkeley DB froze copies out to files (7,000 in 30,000 deliveries,
      * lmtpd's CPU per delivery 0.7 ms at first, 1.7 ms by then).  Readers
      * use read-committed reads (STORE_CACHE_READ) instead of a snapshot. */
-    /* 16 KB pages: with a blob of about 1 KB per message, 4 KB leaves split
-     * every few deliveries, and each split takes the database's metadata
-     * page lock until commit, which made concurrent deliveries wait on each
-     * other.  (The size is fixed when the file is made.) */
-    [SDB_CACHE] = { "cache.db", DB_BTREE, 16384, 0 },
+    [SDB_CACHE] = { "cache.db", DB_BTREE, 0, 0 },
     [SDB_QUOTA] = { "quota.db", DB_HASH, 512, 1 },
     [SDB_REPLOG] = { "replog.db", DB_QUEUE, 16384, 0 },
     [SDB_KV_SUBS] = { "kv_subs.db", DB_BTREE, 0, 1 },
