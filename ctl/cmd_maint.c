@@ -46,6 +46,15 @@ static void report_problem(const char *problem, void *rock)
     printf("%s\n", problem);
 }
 
+/* A first Ctrl-C stopped verify between two entries or files: it only
+ * read, so nothing is half done, and what it found is already printed. */
+static int verify_stopped(const char *what)
+{
+    fprintf(stderr, "satchelctl: verify: stopped on request before the end: %s\n", what);
+    log_notice("verify: stopped on request");
+    return CTL_FAIL;
+}
+
 /* With --remove-orphans, first remove message files that nothing refers to
  * and that are older than --min-age (default: an hour on the live store,
  * where a staging may be in progress; nothing on a copy). */
@@ -56,6 +65,7 @@ static int remove_orphans(struct store *st, int copy, const char *min_age, int *
         return ctl_usage("verify: bad duration '%s' for --min-age", min_age);
     int removed = store_remove_orphans(st, (time_t)age, report_problem, count);
     *count = 0;   /* removals are news, not problems */
+    if (removed == STORE_ESTOPPED) return verify_stopped("the orphan files listed were removed; nothing was checked");
     return removed < 0 ? ctl_fail("removing orphan files failed: %s", store_strerror(removed)) : CTL_OK;
 }
 
@@ -78,6 +88,8 @@ int cmd_verify(int argc, char **argv)
     if (fix && (rc = remove_orphans(st, n, min_age, &count))) return rc;
     int r = store_verify(st, report_problem, &count);
     fflush(stdout);
+    if (r == STORE_ESTOPPED)
+        return verify_stopped("the problems listed are those found until then; the rest was not checked");
     if (r < 0) return ctl_fail("verify of %s failed: %s", config_string(CONF_CONFIGDIRECTORY), store_strerror(r));
     return (r > 0 || count > 0) ? CTL_FAIL : CTL_OK;
 }

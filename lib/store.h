@@ -347,7 +347,9 @@ int store_kv_expire(struct store *st, enum store_kv_table t, store_kv_cb expired
                     uint64_t *deleted);
 
 /* ---- verification (satchelctl verify) ---- */
-/* Calls report once per problem found; returns the number of problems. */
+/* Calls report once per problem found; returns the number of problems,
+ * or STORE_ESTOPPED when asked to stop (store_set_stop_check) between two
+ * entries or files, after reporting what it had found until then. */
 typedef void (*store_verify_report)(const char *problem, void *rock);
 int store_verify(struct store *st, store_verify_report report, void *rock);
 /* Removes files under each partition's objects/ that no index entry refers
@@ -355,7 +357,8 @@ int store_verify(struct store *st, store_verify_report report, void *rock);
  * staging and commit, or by an interrupted write).  Online use needs a
  * min_age well above lock_timeout (e.g. 3600) so that a staging in
  * progress is never taken; 0 is fine on a quiescent store.  Reports each
- * removal and returns how many files were removed. */
+ * removal and returns how many files were removed, or STORE_ESTOPPED when
+ * asked to stop between two files (the removals reported stay done). */
 int store_remove_orphans(struct store *st, time_t min_age, store_verify_report report, void *rock);
 
 /* Helpers for user mailbox names. */

@@ -107,8 +107,10 @@ static int each_entry(struct vstate *v, enum store_db d, const char *what, entry
     if (r) return r;
     DBT key = { 0 }, data = { 0 };
     int ret;
-    while ((ret = c->get(c, &key, &data, DB_NEXT)) == 0)
-        if ((r = fn(v, &key, &data))) break;
+    while ((ret = c->get(c, &key, &data, DB_NEXT)) == 0) {
+        if (store_stop_requested(v->st)) r = STORE_ESTOPPED;   /* between entries: a file digest can be long */
+        if (r || (r = fn(v, &key, &data))) break;
+    }
     if (!r && ret != DB_NOTFOUND) r = store_dberr(v->st, ret, what);
     c->close(c);
     return r;
@@ -305,10 +307,14 @@ static int check_search_fields(struct vstate *v)
     data.flags = DB_DBT_PARTIAL;
     int ret = c->get(c, &key, &data, DB_SET_RANGE);
     while (ret == 0 && key.size && ((const unsigned char *)key.data)[0] == 0x01) {
+        if (store_stop_requested(v->st)) {
+            r = STORE_ESTOPPED;
+            break;
+        }
         check_search_field(v, &key);
         ret = c->get(c, &key, &data, DB_NEXT);
     }
-    if (ret && ret != DB_NOTFOUND) r = store_dberr(v->st, ret, "verify search fields");
+    if (!r && ret && ret != DB_NOTFOUND) r = store_dberr(v->st, ret, "verify search fields");
     c->close(c);
     buf_free(&v->val);
     return r;
@@ -386,6 +392,7 @@ static int check_files(struct vstate *v)
     for (size_t i = 0; !r && i < v->refs.cap; i++) {
         struct ment *e = &v->refs.v[i];
         if (!e->key || e->seen) continue;
+        if (store_stop_requested(v->st)) return STORE_ESTOPPED;
         char k[256];
         snprintf(k, sizeof k, "%s", e->key);
         k[STORE_GUID_HEXLEN] = '\0';
@@ -429,35 +436,41 @@ static int check_quota(struct vstate *v)
  * the tree the same way. */
 typedef void (*objects_fn)(void *arg, const char *part, const char *dir, const char *name);
 
-static void walk_objects_dir(const char *part, const char *dir, objects_fn fn, void *arg)
+/* STORE_ESTOPPED when asked to stop (store_set_stop_check) between files. */
+static int walk_objects_dir(struct store *st, const char *part, const char *dir, objects_fn fn, void *arg)
 {
     DIR *d = opendir(dir);
-    if (!d) return;
+    if (!d) return STORE_OK;
     struct dirent *de;
-    while ((de = readdir(d))) {
+    int r = STORE_OK;
+    while (!r && (de = readdir(d))) {
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
-        fn(arg, part, dir, de->d_name);
+        if (store_stop_requested(st)) r = STORE_ESTOPPED;
+        else fn(arg, part, dir, de->d_name);
     }
     closedir(d);
+    return r;
 }
 
-static void walk_objects(objects_fn fn, void *arg)
+static int walk_objects(struct store *st, objects_fn fn, void *arg)
 {
-    for (int i = 0; i < config_partition_count(); i++) {
+    int r = STORE_OK;
+    for (int i = 0; !r && i < config_partition_count(); i++) {
         const char *part = config_partition_name(i);
         char objects[4200];
         snprintf(objects, sizeof objects, "%s/objects", config_partition(part));
         DIR *d = opendir(objects);
         if (!d) continue;
         struct dirent *de;
-        while ((de = readdir(d))) {
+        while (!r && (de = readdir(d))) {
             if (de->d_name[0] == '.') continue;
             char sub[4500];
             snprintf(sub, sizeof sub, "%s/%s", objects, de->d_name);
-            walk_objects_dir(part, sub, fn, arg);
+            r = walk_objects_dir(st, part, sub, fn, arg);
         }
         closedir(d);
     }
+    return r;
 }
 
 /* Files under partition/objects that the index does not know. */
@@ -514,14 +527,14 @@ int store_verify(struct store *st, store_verify_report report, void *rock)
     if (!r) r = check_quota(&v);
     if (!r) r = check_acl_grants(&v);
     if (v.txn) v.txn->commit(v.txn, 0);
-    if (!r) walk_objects(check_orphan, &v);
-    if (r) problem(&v, "verify stopped early: %s", store_strerror(r));
+    if (!r) r = walk_objects(st, check_orphan, &v);
+    if (r && r != STORE_ESTOPPED) problem(&v, "verify stopped early: %s", store_strerror(r));
     free(v.mbs);
     smap_free(&v.ids);
     smap_free(&v.refs);
     smap_free(&v.quota);
     smap_free(&v.files);
-    return v.problems;
+    return r == STORE_ESTOPPED ? r : v.problems;
 }
 
 /* ---- orphan removal ---- */
@@ -566,6 +579,6 @@ static void remove_orphan(void *arg, const char *part, const char *dir, const ch
 int store_remove_orphans(struct store *st, time_t min_age, store_verify_report report, void *rock)
 {
     struct orphan_rock o = { st, time(NULL) - min_age, report, rock, 0 };
-    walk_objects(remove_orphan, &o);
+    if (walk_objects(st, remove_orphan, &o) == STORE_ESTOPPED) return STORE_ESTOPPED;
     return o.removed;
 }

@@ -212,6 +212,53 @@ def test_ctrl_c_stops_expire_between_mailboxes(suite_factory):
     assert suite.ctl("expire", "--age", "0", "--verbose").stdout == "purged: 1\nduplicates: 0\n"
 
 
+def test_ctrl_c_stops_verify_between_files(suite_factory):
+    """Ctrl-C during a long 'satchelctl verify' stops it after the message
+    file it is reading, instead of digesting every file of the store first.
+    The first file (in verify's order) is swapped for a FIFO, so verify waits
+    there until the test writes to it; a later file is removed, which a verify
+    that went on would report."""
+    suite = suite_factory()
+    for i in range(2):
+        assert suite.deliver(["alice"], f"Subject: {i}\r\nMessage-ID: <vfy-{i}@test>\r\n\r\nbody {i}\r\n"
+                             .encode()) == {}
+    objects = os.path.join(suite.spool, "objects")
+    files = sorted((name, os.path.join(objects, d, name)) for d in os.listdir(objects)
+                   for name in os.listdir(os.path.join(objects, d)))
+    assert len(files) == 2, files
+    (first, first_path), (second, second_path) = files   # files.db is walked in guid order
+    os.unlink(first_path)
+    os.mkfifo(first_path, 0o600)
+    os.unlink(second_path)
+    tool = subprocess.Popen([binary("satchelctl"), "-C", suite.conf, "verify"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=sigint_default)
+    try:
+        deadline = time.time() + 60
+        while True:   # a writer's non-blocking open succeeds once verify opened the FIFO to read it
+            try:
+                fd = os.open(first_path, os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError:
+                assert tool.poll() is None and time.time() < deadline, "verify never came to the first file"
+                time.sleep(0.05)
+        tool.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        assert tool.poll() is None, "verify died on the first Ctrl-C"
+        os.write(fd, b"not the message")
+        os.close(fd)                         # end of file: verify finishes this file and stops
+        out, err = tool.communicate(timeout=60)
+    finally:
+        if tool.poll() is None:
+            tool.kill()
+    assert tool.returncode == 130, err
+    assert "verify: stopped on request before the end" in err, err
+    assert f"{first_path} is corrupt" in out and second not in out, out
+    # Unstopped, the same verify reports the missing file too.
+    os.unlink(first_path)
+    r = suite.ctl("verify", check=False)
+    assert r.returncode == 1 and f"{first_path} is missing" in r.stdout and f"{second_path} is missing" in r.stdout
+
+
 def test_ctrl_c_before_the_store_is_open_stops_satchelctl_at_once(suite_factory, tmp_path):
     suite = suite_factory(start=False)
     # 'user add' waits for the password on stdin before it opens the store.
