@@ -27,6 +27,7 @@ struct cache_scan {
     int cbret;
     void *bulk;
     size_t bulklen;
+    size_t bulkmin;         /* BULK_MIN, or cache.db's page size if larger */
     size_t items;           /* entries in the last bulk buffer */
     unsigned single;        /* keys to read one by one before trying bulk again */
     unsigned backoff;       /* the next such run: doubles while bulk stays sparse */
@@ -89,7 +90,7 @@ static int keycmp(const char *want, const void *k, size_t klen)
 
 static int grow_bulk(struct cache_scan *a, size_t want)
 {
-    size_t n = a->bulklen ? a->bulklen : BULK_MIN;
+    size_t n = a->bulklen ? a->bulklen : a->bulkmin;
     while (n < want) n *= 2;
     n = (n + 1023) & ~(size_t)1023;
     void *p = realloc(a->bulk, n);
@@ -176,7 +177,7 @@ static int scan_txn(struct store *st, DB_TXN *txn, void *rock)
         if (a->pos == before) a->pos++;  /* cannot happen (SET_RANGE >= key); never loop */
         /* dense: fewer descents for the rest; sparse: copy less per descent */
         if (hits >= 8 && a->bulklen < BULK_MAX) r = grow_bulk(a, a->bulklen * 2);
-        else if (hits <= 1 && a->bulklen > BULK_MIN) a->bulklen /= 2;
+        else if (hits <= 1 && a->bulklen / 2 >= a->bulkmin) a->bulklen /= 2;
         /* under a quarter of the buffer wanted: single gets for a while,
          * longer each time a probe finds the keys still sparse (a mailbox
          * among many in cache.db: every probe is a buffer of others' blobs) */
@@ -194,13 +195,17 @@ static int scan_txn(struct store *st, DB_TXN *txn, void *rock)
 int store_cache_scan(struct store *st, const char *const *guids, size_t n, store_cache_cb cb, void *rock)
 {
     if (n == 0) return STORE_OK;
-    struct cache_scan a = { guids, n, xmalloc(n * sizeof(size_t)), 0, cb, rock, 0, NULL, 0, 0, 0, 32 };
+    struct cache_scan a = { guids, n, xmalloc(n * sizeof(size_t)), 0, cb, rock, 0, NULL, 0, BULK_MIN, 0, 0, 32 };
+    /* Berkeley DB refuses a bulk buffer smaller than a page (EINVAL). */
+    u_int32_t pagesize = 0;
+    DB *db = st->db[SDB_CACHE];
+    if (db->get_pagesize(db, &pagesize) == 0 && pagesize > a.bulkmin) a.bulkmin = pagesize;
     /* only valid GUIDs take part: the comparisons assume their length */
     a.n = 0;
     for (size_t i = 0; i < n; i++)
         if (strlen(guids[i]) == STORE_GUID_HEXLEN) a.order[a.n++] = i;
     if (a.n) sort_by_guid(&a);
-    int r = grow_bulk(&a, BULK_MIN);
+    int r = grow_bulk(&a, a.bulkmin);
     /* a retry resumes at a.pos: what was answered is not answered twice */
     if (!r) r = store_run_snapshot(st, scan_txn, &a);
     free(a.order);

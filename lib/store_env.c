@@ -37,7 +37,14 @@ static const struct dbspec specs[SDB__COUNT] = {
      * Berkeley DB froze copies out to files (7,000 in 30,000 deliveries,
      * lmtpd's CPU per delivery 0.7 ms at first, 1.7 ms by then).  Readers
      * use read-committed reads (STORE_CACHE_READ) instead of a snapshot. */
-    [SDB_CACHE] = { "cache.db", DB_BTREE, 0, 0 },
+    /* 16 KB pages: with blobs of a few hundred bytes to a few KB keyed by
+     * random GUIDs, 4 KB leaves split every other delivery or so, and each
+     * split takes the database's metadata page lock until commit, where
+     * concurrent deliveries queued (satchelctl stats, 4,000 deliveries at
+     * concurrency 16: lock waits 0.39 -> 0.28 and lock requests 21 -> 19
+     * per delivery, CPU 5-10% less).  The size is fixed when the file is
+     * made: an older store keeps its 4 KB pages. */
+    [SDB_CACHE] = { "cache.db", DB_BTREE, 16384, 0 },
     [SDB_QUOTA] = { "quota.db", DB_HASH, 512, 1 },
     [SDB_REPLOG] = { "replog.db", DB_QUEUE, 16384, 0 },
     [SDB_KV_SUBS] = { "kv_subs.db", DB_BTREE, 0, 1 },
