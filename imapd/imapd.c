@@ -63,6 +63,6 @@ static void shutdown_service(struct store *st)
 
 int main(int argc, char **argv)
 {
-    static const struct service_ops ops = {"imapd", init, handle, shutdown_service};
+    static const struct service_ops ops = {"imapd", init, handle, shutdown_service, 0};
     return service_main(argc, argv, &ops);
 }

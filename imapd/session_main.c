@@ -59,6 +59,6 @@ static void handle(struct store *st, const struct service_conn *conn)
 
 int main(int argc, char **argv)
 {
-    static const struct service_ops ops = {"imapd", init, handle, NULL};
+    static const struct service_ops ops = {"imapd", init, handle, NULL, 0};
     return service_main(argc, argv, &ops);
 }

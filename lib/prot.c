@@ -1,6 +1,7 @@
 /* Buffered protocol I/O: plain sockets and DEFLATE (zlib); TLS is a layer
  * that lib/prot_tls.c installs, so programs without TLS need no OpenSSL.
  * Layering, outermost first: line buffer -> inflate/deflate -> TLS -> fd. */
+#define _GNU_SOURCE
 #include "prot_internal.h"
 #include "config.h"
 #include "log.h"
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -38,14 +40,33 @@ int prot_is_deflate(struct prot *p) { return p->zin != NULL; }
 int prot_error(struct prot *p) { return p->write_error; }
 size_t prot_pending(struct prot *p) { return p->inlen - p->inpos; }
 
-/* Wait for the transport to be readable; 1, 0 on timeout, or PROT_ERROR. */
+static const sigset_t *stop_waitmask;
+static volatile sig_atomic_t *stop_flag;
+
+void prot_set_stop(const sigset_t *waitmask, volatile sig_atomic_t *flag)
+{
+    stop_waitmask = waitmask;
+    stop_flag = flag;
+}
+
+/* Wait for the transport to be readable; 1, 0 on timeout, PROT_ERROR, or
+ * PROT_STOPPED (prot_set_stop). */
 static int wait_readable(struct prot *p, int timeout_ms)
 {
     if (p->tls && p->tls->pending(p->tls_state)) return 1;
     if (p->zin && p->zraw_len) return 1;
     struct pollfd pfd = { .fd = p->rfd, .events = POLLIN };
     for (;;) {
-        int r = poll(&pfd, 1, timeout_ms);
+        if (stop_flag && *stop_flag) return PROT_STOPPED;
+        int r;
+        if (stop_waitmask) {
+            /* The stop signals are let in only here, so none can arrive
+             * between the check above and the wait. */
+            struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L };
+            r = ppoll(&pfd, 1, timeout_ms < 0 ? NULL : &ts, stop_waitmask);
+        } else {
+            r = poll(&pfd, 1, timeout_ms);
+        }
         if (r >= 0) return r > 0;
         if (errno != EINTR) return PROT_ERROR;
     }
@@ -56,7 +77,7 @@ static ssize_t transport_read(struct prot *p, void *dst, size_t n)
 {
     int w = wait_readable(p, p->timeout > 0 ? p->timeout * 1000 : -1);
     if (w == 0) return PROT_TIMEOUT;
-    if (w < 0) return PROT_ERROR;
+    if (w < 0) return w;
     if (p->tls) return p->tls->read(p->tls_state, dst, n);
     for (;;) {
         ssize_t r = read(p->rfd, dst, n);

@@ -5,6 +5,7 @@
 #ifndef SATCHEL_PROT_H
 #define SATCHEL_PROT_H
 #include <stddef.h>
+#include <signal.h>
 #include <sys/types.h>
 #include "buf.h"
 
@@ -18,7 +19,13 @@ void prot_free(struct prot *p);             /* does not close the fds */
 /* Read timeout in seconds for every following read (0: none). */
 void prot_set_timeout(struct prot *p, int seconds);
 
-enum { PROT_EOF = -1, PROT_TOOLONG = -2, PROT_TIMEOUT = -3, PROT_ERROR = -4 };
+enum { PROT_EOF = -1, PROT_TOOLONG = -2, PROT_TIMEOUT = -3, PROT_ERROR = -4, PROT_STOPPED = -5 };
+/* For a process that finishes what it is doing before it stops: the stop
+ * signals stay blocked, except while a read waits for input (waitmask is
+ * the signal mask during that wait), and a read that would wait once *flag
+ * is set returns PROT_STOPPED instead, so that the protocol can say
+ * goodbye.  Input already received is still read.  (NULL, NULL): off. */
+void prot_set_stop(const sigset_t *waitmask, volatile sig_atomic_t *flag);
 /* Reads one line into line (replacing its contents) without the CRLF/LF.
  * Returns its length, or PROT_EOF / PROT_TIMEOUT / PROT_ERROR, or
  * PROT_TOOLONG when longer than maxlen: the rest of that line is then
@@ -35,7 +42,8 @@ const void *prot_pending_data(struct prot *p);
 /* Puts bytes back in front of the input, as if just read (a session handed
  * over from another process); -1 when they do not fit the buffer. */
 int prot_prefill(struct prot *p, const void *data, size_t len);
-/* Wait until input is available: 1 ready, 0 timeout, PROT_* error. */
+/* Wait until input is available: 1 ready, 0 timeout, PROT_* error
+ * (PROT_STOPPED: see prot_set_stop). */
 int prot_wait_input(struct prot *p, int timeout_ms);
 
 int prot_write(struct prot *p, const void *data, size_t len);

@@ -5,14 +5,18 @@
  * released).  They are blocked except inside ppoll(), so a signal can never
  * slip in between the check and the wait.  While busy, SIGTERM/SIGINT take
  * their default action (the store is transactional, an interrupted session
- * loses nothing committed) and SIGHUP is ignored: master retires a busy
- * child by closing its status pipe, so the child's next 'A' fails with
- * EPIPE and it exits after finishing the current connection. */
+ * loses nothing committed), or, for a service with finish_before_stop
+ * (lmtpd: a delivery killed between its commit and its reply would be sent
+ * again), end the session at its next wait for input.  SIGHUP is ignored
+ * while busy: master retires a busy child by closing its status pipe, so
+ * the child's next 'A' fails with EPIPE and it exits after finishing the
+ * current connection. */
 #define _GNU_SOURCE
 #include "service.h"
 #include "buf.h"
 #include "config.h"
 #include "log.h"
+#include "prot.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +76,19 @@ static void signals_idle(void)
     set_handler(SIGTERM, on_stop);
     set_handler(SIGINT, on_stop);
     set_handler(SIGHUP, on_stop);
+}
+
+/* Busy, for a service that finishes its work first (finish_before_stop):
+ * the stop signals stay blocked, are let in only while a read waits for
+ * input, and make it return PROT_STOPPED; SIGHUP is ignored. */
+static void signals_busy_finishing(void)
+{
+    static sigset_t waitmask;
+    sigprocmask(SIG_SETMASK, NULL, &waitmask);
+    sigdelset(&waitmask, SIGTERM);
+    sigdelset(&waitmask, SIGINT);
+    set_handler(SIGHUP, SIG_IGN);
+    prot_set_stop(&waitmask, &stop_requested);
 }
 
 /* Busy: default SIGTERM/SIGINT, SIGHUP ignored (see the top of the file). */
@@ -179,12 +196,14 @@ static void serve_loop(struct store *st, const struct service_ops *ops)
         memset(&c, 0, sizeof c);
         int fd = wait_accept(&c);
         if (fd < 0) break;
-        signals_busy();
+        if (ops->finish_before_stop) signals_busy_finishing();
+        else signals_busy();
         tell_master('B');   /* a failure here means retired: finish this one anyway */
         fill_conn(&c, fd);
         run_session(st, ops, &c);
         close(fd);
-        signals_idle();
+        prot_set_stop(NULL, NULL);
+        signals_idle();   /* a stop asked for during the session ends the loop at once */
     }
 }
 

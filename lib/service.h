@@ -40,6 +40,12 @@ struct service_ops {
     /* one connection; the fds are closed by the caller afterwards */
     void (*handle)(struct store *st, const struct service_conn *conn);
     void (*shutdown)(struct store *st);
+    /* 0: while a session runs, SIGTERM/SIGINT take their default action.
+     * 1: they only ask the session to end when it next waits for input:
+     * reads then return PROT_STOPPED (prot_set_stop), the protocol says
+     * goodbye, and the process exits.  master kills a process that does
+     * not stop within master_shutdown_grace. */
+    int finish_before_stop;
 };
 
 /* Parses -C FILE (default CONFIG_DEFAULT_PATH) and -s, loads the config

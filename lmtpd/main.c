@@ -46,6 +46,7 @@ int main(int argc, char **argv)
         .init = lmtpd_init,
         .handle = lmtpd_handle,
         .shutdown = lmtpd_shutdown,
+        .finish_before_stop = 1,   /* a delivery ends with its reply, then 421 */
     };
     return service_main(argc, argv, &ops);
 }

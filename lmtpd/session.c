@@ -28,6 +28,7 @@ struct session {
     int authed;                  /* AUTH done, or not required */
     int in_mail;                 /* MAIL accepted */
     int quit;
+    int stopping;                /* a read returned PROT_STOPPED: master is stopping */
     char sender[LMTP_MAX_PATH];
     struct rcpt *rcpts;
     size_t nrcpt, rcpt_alloc;
@@ -194,7 +195,8 @@ static int cmd_data(struct session *s, const char *args)
         if (n == PROT_TOOLONG) { b.line_too_long = 1; continue; }
         if (n < 0) {
             lmtp_body_free(&b);
-            log_info("connection lost during DATA");
+            if (n == PROT_STOPPED) s->stopping = 1;   /* nothing was acknowledged: the client sends it again */
+            else log_info("connection lost during DATA");
             return -1;
         }
         if (lmtp_body_add_line(&b, s->line.s, (size_t)n)) break;
@@ -216,7 +218,11 @@ static int read_chunk(struct session *s, uint64_t n, int keep)
     if (!keep || s->body.too_big) {
         while (n) {
             size_t piece = n > CHUNK_PIECE ? CHUNK_PIECE : (size_t)n;
-            if (prot_skip(s->p, piece) < 0) return -1;
+            ssize_t r = prot_skip(s->p, piece);
+            if (r < 0) {
+                s->stopping = r == PROT_STOPPED;
+                return -1;
+            }
             n -= piece;
         }
         return 0;
@@ -225,7 +231,9 @@ static int read_chunk(struct session *s, uint64_t n, int keep)
     while (n) {
         size_t piece = n > CHUNK_PIECE ? CHUNK_PIECE : (size_t)n;
         buf_reset(&tmp);
-        if (prot_read_exact(s->p, &tmp, piece) < 0) {
+        ssize_t r = prot_read_exact(s->p, &tmp, piece);
+        if (r < 0) {
+            s->stopping = r == PROT_STOPPED;
             buf_free(&tmp);
             return -1;
         }
@@ -319,7 +327,7 @@ static void cmd_auth(struct session *s, const char *args)
         reply(s, "334 %s", buf_cstr(&enc));
         prot_flush(s->p);
         ssize_t n = prot_getline(s->p, &s->line, max_line());
-        if (n < 0) { s->quit = n != PROT_TOOLONG; r = AUTH_FAIL; break; }
+        if (n < 0) { s->quit = n != PROT_TOOLONG; s->stopping = n == PROT_STOPPED; r = AUTH_FAIL; break; }
         if (strcmp(s->line.s, "*") == 0) {
             reply(s, "501 5.0.0 Authentication cancelled");
             goto out;
@@ -407,6 +415,7 @@ void lmtp_session(struct store *st, const struct service_conn *conn)
             prot_flush(s.p);
             break;
         } else if (n < 0) {
+            s.stopping = n == PROT_STOPPED;
             break;
         } else if (memchr(s.line.s, '\0', (size_t)n)) {
             reply(&s, "500 5.5.2 NUL byte in command");
@@ -417,6 +426,13 @@ void lmtp_session(struct store *st, const struct service_conn *conn)
         if (s.quit || prot_pending(s.p) == 0) {
             if (prot_flush(s.p) < 0) break;
         }
+    }
+    if (s.stopping) {
+        /* Every delivery begun was finished and answered; a message still
+         * being received was not acknowledged, so the client sends it again. */
+        reply(&s, "421 4.3.2 %s Service shutting down, closing connection", hostname());
+        prot_flush(s.p);
+        log_info("closing the connection: shutting down");
     }
     reset_txn(&s);
     free(s.rcpts);

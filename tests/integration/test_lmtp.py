@@ -9,6 +9,7 @@ messages are read back with `satchelctl fetch` and compared byte for byte.
 import fcntl
 import os
 import re
+import signal
 import smtplib
 import socket
 import ssl
@@ -926,3 +927,82 @@ def test_same_mailbox_twice_in_one_transaction(suite):
     suite.ctl("quota", "set", "user/alice", "--messages", "1")
     r = send_data(s, ["alice", "alice@example.com"], msg())
     assert [c for c, _ in r] == [552, 552]
+
+
+# ---------------------------------------------------------------- master stopping
+
+def read_until_closed(s):
+    """Every line the server sends until it closes the connection."""
+    lines = []
+    try:
+        while True:
+            lines.append(s.line())
+    except EOFError:
+        pass
+    return lines
+
+
+def test_stop_says_421_to_a_client_between_transactions(suite_factory):
+    """An MTA's cached connection, idle between transactions, is told the
+    service is going away instead of losing the connection; master still
+    stops at once (not after master_shutdown_grace)."""
+    suite = suite_factory()
+    s = raw(suite)
+    s.lhlo()
+    assert send_data(s, ["alice"], msg())[0][0] == 250
+    started = time.monotonic()
+    assert suite.stop() == 0
+    assert time.monotonic() - started < 5, "master waited for lmtpd instead of lmtpd stopping"
+    lines = read_until_closed(s)
+    assert len(lines) == 1 and lines[0].startswith("421 4.3.2 ") and "shutting down" in lines[0], lines
+    assert "closing the connection: shutting down" in suite.log()
+
+
+def test_stop_during_data_sends_421_and_stores_nothing(suite_factory):
+    """A message still arriving when master stops is not acknowledged and
+    not stored: the client gets 421, and its retry is the only copy."""
+    suite = suite_factory()
+    s = raw(suite)
+    s.lhlo()
+    s.send("MAIL FROM:<s@example.com>\r\nRCPT TO:<alice>\r\nDATA\r\n")
+    assert [s.reply()[0] for _ in range(3)] == [250, 250, 354]
+    s.send(msg(subject="half")[:60])       # part of the message, no final dot
+    time.sleep(0.3)                        # the server is waiting for the rest
+    assert suite.stop() == 0
+    lines = read_until_closed(s)
+    assert len(lines) == 1 and lines[0].startswith("421 4.3.2 "), lines
+    suite.start()
+    assert count(suite, "user/alice") == 0
+    s = raw(suite)
+    s.lhlo()
+    assert send_data(s, ["alice"], msg(subject="retry"))[0][0] == 250
+    assert count(suite, "user/alice") == 1
+
+
+def test_stop_lets_a_delivery_in_progress_finish_and_answer(suite_factory):
+    """SIGTERM while a delivery waits for its mailbox lock: the delivery
+    completes and gets its 250 before the 421, so the MTA does not send
+    again a message that was stored (which, without duplicate suppression,
+    would be stored twice)."""
+    suite = suite_factory(extra_conf="duplicate_suppression: no\nlock_timeout: 20s\n")
+    uid = status(suite, "user/alice")["uniqueid"]
+    path = os.path.join(suite.confdir, "lock", uid + ".lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX)     # POSIX locks conflict with the store's OFD lock
+        s = raw(suite)
+        s.lhlo()
+        s.send("MAIL FROM:<s@example.com>\r\nRCPT TO:<alice>\r\nDATA\r\n")
+        assert [s.reply()[0] for _ in range(3)] == [250, 250, 354]
+        s.send(msg(subject="in flight") + b".\r\n")
+        time.sleep(0.5)                    # lmtpd now waits for alice's mailbox lock
+        suite.proc.send_signal(signal.SIGTERM)
+        time.sleep(1)
+        assert suite.proc.poll() is None, "master did not wait for the delivery"
+    finally:
+        os.close(fd)                       # the delivery goes on
+    lines = read_until_closed(s)
+    assert len(lines) == 2 and lines[0].startswith("250 2.0.0 ") and lines[1].startswith("421 4.3.2 "), lines
+    assert suite.proc.wait(timeout=30) == 0
+    suite.start()
+    assert count(suite, "user/alice") == 1

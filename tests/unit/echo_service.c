@@ -132,6 +132,6 @@ static void echo_handle(struct store *st, const struct service_conn *conn)
 
 int main(int argc, char **argv)
 {
-    static const struct service_ops ops = { "test-echod", echo_init, echo_handle, NULL };
+    static const struct service_ops ops = { "test-echod", echo_init, echo_handle, NULL, 0 };
     return service_main(argc, argv, &ops);
 }

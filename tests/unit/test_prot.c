@@ -4,8 +4,10 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 #include "prot.h"
@@ -128,6 +130,59 @@ static void test_deflate_both_ways(void **state)
     inflateEnd(&d);
 }
 
+static volatile sig_atomic_t stop_flag;
+static void on_usr1(int sig) { (void)sig; stop_flag = 1; }
+
+/* prot_set_stop: a stop signal held off while the caller works is taken
+ * only in the wait for input, which then ends with PROT_STOPPED; lines
+ * already read are still returned. */
+static void test_stop_signal_ends_the_wait(void **state)
+{
+    struct pair *pr = *state;
+    struct buf line = BUF_INIT;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigset_t block, old, waitmask;
+    sigemptyset(&block);
+    sigaddset(&block, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    sigprocmask(SIG_SETMASK, NULL, &waitmask);
+    sigdelset(&waitmask, SIGUSR1);
+    stop_flag = 0;
+    prot_set_stop(&waitmask, &stop_flag);
+
+    send_str(pr->client, "ONE\r\nTWO\r\n");
+    assert_int_equal(prot_getline(pr->p, &line, 100), 3);
+    kill(getpid(), SIGUSR1);                      /* held: we are not waiting */
+    assert_int_equal(stop_flag, 0);
+    assert_int_equal(prot_getline(pr->p, &line, 100), 3);   /* already read */
+    assert_string_equal(line.s, "TWO");
+    assert_int_equal(prot_getline(pr->p, &line, 100), PROT_STOPPED);
+    assert_int_equal(stop_flag, 1);
+    send_str(pr->client, "THREE\r\n");           /* not read once stopping */
+    assert_int_equal(prot_getline(pr->p, &line, 100), PROT_STOPPED);
+
+    /* A signal that comes while the wait is on ends it too. */
+    stop_flag = 0;
+    assert_int_equal(prot_getline(pr->p, &line, 100), 5);
+    pid_t child = fork();
+    if (child == 0) {
+        usleep(200 * 1000);
+        kill(getppid(), SIGUSR1);
+        _exit(0);
+    }
+    assert_int_equal(prot_getline(pr->p, &line, 100), PROT_STOPPED);
+    waitpid(child, NULL, 0);
+
+    prot_set_stop(NULL, NULL);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    signal(SIGUSR1, SIG_DFL);
+    buf_free(&line);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +191,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_exact_read_and_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_and_flush, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deflate_both_ways, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_signal_ends_the_wait, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
