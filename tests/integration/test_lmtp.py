@@ -6,6 +6,7 @@ case and domain rules, unknown users, quota, duplicates, the per-user
 delivery limit, lock timeouts, STARTTLS, AUTH and the unix socket.  Stored
 messages are read back with `satchelctl fetch` and compared byte for byte.
 """
+import contextlib
 import fcntl
 import os
 import re
@@ -99,6 +100,18 @@ def status(suite, mailbox):
 
 def count(suite, mailbox):
     return int(status(suite, mailbox)["messages"])
+
+
+@contextlib.contextmanager
+def mailbox_locked(suite, mailbox):
+    """Holds a mailbox's lock as another process would: deliveries to it wait."""
+    uid = status(suite, mailbox)["uniqueid"]
+    fd = os.open(os.path.join(suite.confdir, "lock", uid + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX)     # POSIX locks conflict with the store's OFD lock
+        yield
+    finally:
+        os.close(fd)
 
 
 def stored_messages(suite, mailbox):
@@ -741,18 +754,12 @@ def test_per_user_concurrency_limit(suite_factory):
 
 def test_lock_timeout_gives_451(suite_factory):
     suite = suite_factory(extra_conf="lock_timeout: 1s\n")
-    uid = status(suite, "user/alice")["uniqueid"]
-    path = os.path.join(suite.confdir, "lock", uid + ".lock")
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.lockf(fd, fcntl.LOCK_EX)     # POSIX locks conflict with the store's OFD lock
+    with mailbox_locked(suite, "user/alice"):
         s = raw(suite)
         s.lhlo()
         r = send_data(s, ["alice", "bob"], msg())
         assert r[0][0] == 451 and r[0][1][0].startswith("451 4."), r
         assert r[1][0] == 250
-    finally:
-        os.close(fd)
     assert count(suite, "user/alice") == 0
     assert send_data(s, ["alice"], msg())[0][0] == 250
 
@@ -985,11 +992,7 @@ def test_stop_lets_a_delivery_in_progress_finish_and_answer(suite_factory):
     again a message that was stored (which, without duplicate suppression,
     would be stored twice)."""
     suite = suite_factory(extra_conf="duplicate_suppression: no\nlock_timeout: 20s\n")
-    uid = status(suite, "user/alice")["uniqueid"]
-    path = os.path.join(suite.confdir, "lock", uid + ".lock")
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.lockf(fd, fcntl.LOCK_EX)     # POSIX locks conflict with the store's OFD lock
+    with mailbox_locked(suite, "user/alice"):
         s = raw(suite)
         s.lhlo()
         s.send("MAIL FROM:<s@example.com>\r\nRCPT TO:<alice>\r\nDATA\r\n")
@@ -999,8 +1002,7 @@ def test_stop_lets_a_delivery_in_progress_finish_and_answer(suite_factory):
         suite.proc.send_signal(signal.SIGTERM)
         time.sleep(1)
         assert suite.proc.poll() is None, "master did not wait for the delivery"
-    finally:
-        os.close(fd)                       # the delivery goes on
+    # alice's lock is free: the delivery goes on
     lines = read_until_closed(s)
     assert len(lines) == 2 and lines[0].startswith("250 2.0.0 ") and lines[1].startswith("421 4.3.2 "), lines
     assert suite.proc.wait(timeout=30) == 0
