@@ -67,6 +67,16 @@ static void stop_signals(sigset_t *set)
     sigaddset(set, SIGHUP);
 }
 
+/* The current signal mask with the stop signals let in: the mask of the
+ * one wait (ppoll) in which they may arrive. */
+static void stop_waitmask(sigset_t *mask)
+{
+    sigprocmask(SIG_SETMASK, NULL, mask);
+    sigdelset(mask, SIGTERM);
+    sigdelset(mask, SIGINT);
+    sigdelset(mask, SIGHUP);
+}
+
 /* Idle: stop signals blocked (delivered only in ppoll) and caught. */
 static void signals_idle(void)
 {
@@ -84,10 +94,8 @@ static void signals_idle(void)
 static void signals_busy_finishing(void)
 {
     static sigset_t waitmask;
-    sigprocmask(SIG_SETMASK, NULL, &waitmask);
-    sigdelset(&waitmask, SIGTERM);
-    sigdelset(&waitmask, SIGINT);
     set_handler(SIGHUP, SIG_IGN);
+    stop_waitmask(&waitmask);
     prot_set_stop(&waitmask, &stop_requested);
 }
 
@@ -158,10 +166,7 @@ static void run_session(struct store *st, const struct service_ops *ops, struct 
 static int wait_accept(struct service_conn *c)
 {
     sigset_t waitmask;
-    sigprocmask(SIG_SETMASK, NULL, &waitmask);
-    sigdelset(&waitmask, SIGTERM);
-    sigdelset(&waitmask, SIGINT);
-    sigdelset(&waitmask, SIGHUP);
+    stop_waitmask(&waitmask);
     for (;;) {
         if (stop_requested) return -1;
         struct pollfd p = { .fd = SERVICE_LISTEN_FD, .events = POLLIN };
