@@ -38,6 +38,27 @@ def free_port():
     return port
 
 
+def process_holding(target, timeout=2.0):
+    """The pid of a process other than this one with target open (a path,
+    or "socket:[inode]" as /proc shows it), waiting up to timeout seconds;
+    None if there is none.  A process in the middle of an exec cannot be
+    read for a moment, so it is looked at again."""
+    deadline = time.time() + timeout
+    while True:
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            if int(pid) == os.getpid():
+                continue
+            try:
+                for fd in os.listdir(f"/proc/{pid}/fd"):
+                    if os.readlink(f"/proc/{pid}/fd/{fd}") == target:
+                        return int(pid)
+            except OSError:
+                continue
+        if time.time() >= deadline:
+            return None
+        time.sleep(0.05)
+
+
 def wait_port(port, timeout=15.0):
     deadline = time.time() + timeout
     while time.time() < deadline:

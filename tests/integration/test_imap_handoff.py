@@ -10,7 +10,7 @@ import re
 import socket
 import time
 
-from conftest import binary
+from conftest import binary, process_holding
 from test_imap_tls import client_ctx, tls_suite  # noqa: F401  (fixture)
 
 
@@ -29,19 +29,9 @@ def server_pid(sock):
             break
         time.sleep(0.05)
     assert inode, "server socket not found"
-    target = f"socket:[{inode}]"
-    # A process in the middle of the hand-over's exec cannot be read for a
-    # moment: look again before giving up.
-    for _ in range(40):
-        for pid in filter(str.isdigit, os.listdir("/proc")):
-            try:
-                for fd in os.listdir(f"/proc/{pid}/fd"):
-                    if os.readlink(f"/proc/{pid}/fd/{fd}") == target:
-                        return int(pid)
-            except OSError:
-                continue
-        time.sleep(0.05)
-    raise AssertionError("no process holds the server socket")
+    pid = process_holding(f"socket:[{inode}]")   # also across the hand-over's exec
+    assert pid, "no process holds the server socket"
+    return pid
 
 
 def program_of(pid):

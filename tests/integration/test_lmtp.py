@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from conftest import free_port, wait_port
+from conftest import free_port, process_holding, wait_port
 
 
 class Raw:
@@ -104,12 +104,14 @@ def count(suite, mailbox):
 
 @contextlib.contextmanager
 def mailbox_locked(suite, mailbox):
-    """Holds a mailbox's lock as another process would: deliveries to it wait."""
+    """Holds a mailbox's lock as another process would: deliveries to it
+    wait.  Gives the lock file's path."""
     uid = status(suite, mailbox)["uniqueid"]
-    fd = os.open(os.path.join(suite.confdir, "lock", uid + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    path = os.path.join(suite.confdir, "lock", uid + ".lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.lockf(fd, fcntl.LOCK_EX)     # POSIX locks conflict with the store's OFD lock
-        yield
+        yield path
     finally:
         os.close(fd)
 
@@ -992,13 +994,15 @@ def test_stop_lets_a_delivery_in_progress_finish_and_answer(suite_factory):
     again a message that was stored (which, without duplicate suppression,
     would be stored twice)."""
     suite = suite_factory(extra_conf="duplicate_suppression: no\nlock_timeout: 20s\n")
-    with mailbox_locked(suite, "user/alice"):
+    with mailbox_locked(suite, "user/alice") as lock:
         s = raw(suite)
         s.lhlo()
         s.send("MAIL FROM:<s@example.com>\r\nRCPT TO:<alice>\r\nDATA\r\n")
         assert [s.reply()[0] for _ in range(3)] == [250, 250, 354]
         s.send(msg(subject="in flight") + b".\r\n")
-        time.sleep(0.5)                    # lmtpd now waits for alice's mailbox lock
+        # lmtpd opens the lock file once it has read the whole message and
+        # keeps it open while it waits: from then on a stop must not cut it.
+        assert process_holding(lock, timeout=30), "lmtpd never came to alice's mailbox lock"
         suite.proc.send_signal(signal.SIGTERM)
         time.sleep(1)
         assert suite.proc.poll() is None, "master did not wait for the delivery"
